@@ -1,0 +1,79 @@
+#include "err.h"
+
+struct err_row {
+    int code;
+    const char *text;
+};
+
+static const struct err_row err_table[] = {
+    {AMT_OK, "success"},
+    {AMT_ERR_INTERNAL, "internal error"},
+    {AMT_ERR_ALLOC, "out of memory"},
+    {AMT_ERR_INVALID_ARGUMENT, "invalid argument"},
+    {AMT_ERR_SYSTEM, "system call failed"},
+    {AMT_ERR_TOO_LARGE, "input larger than its limit"},
+    {AMT_ERR_NOT_FOUND, "not found"},
+    {AMT_ERR_CRYPTO, "cryptographic library error"},
+    {AMT_ERR_TIMEOUT, "timed out"},
+    {AMT_ERR_EOF, "unexpected end of input"},
+
+    {AMT_ERR_HELLO_SHORT, "hello shorter than 25 bytes"},
+    {AMT_ERR_HELLO_FLAG, "hello admin-credentials flag is neither 0 nor 1"},
+    {AMT_ERR_HELLO_PSK, "hello is version 2 (PSK), which is not supported"},
+    {AMT_ERR_HELLO_VERSION, "hello has an unknown interface version"},
+    {AMT_ERR_HELLO_HASH_COUNT, "hello hash count disagrees with its length"},
+    {AMT_ERR_HELLO_HASH_TYPE, "hello hash type is not 1, 2 or 3"},
+    {AMT_ERR_HELLO_HASH_LENGTH, "hello hash length does not fit its type"},
+    {AMT_ERR_HELLO_TRAILING, "hello has trailing bytes after its hashes"},
+    {AMT_ERR_HELLO_TOO_LONG, "hello longer than the size cap"},
+    {AMT_ERR_HELLO_TOO_MANY_HASHES, "hello carries more hashes than the cap"},
+    {AMT_ERR_HELLO_TRUNCATED, "hello ends inside a hash"},
+
+    {AMT_ERR_UUID_FORMAT, "UUID is not of the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"},
+
+    {AMT_ERR_CERT_REFUSED, "certificate refused by policy"},
+    {AMT_ERR_CERT_LOAD, "certificate could not be read"},
+
+    {AMT_ERR_NS_UNSUPPORTED, "computer is outside the supported namespace"},
+    {AMT_ERR_NS_NAME, "not a valid DNS name"},
+
+    {AMT_ERR_DIGEST_SYNTAX, "malformed Digest challenge"},
+    {AMT_ERR_DIGEST_NOT_DIGEST, "authentication scheme is not Digest"},
+    {AMT_ERR_DIGEST_MISSING, "Digest challenge lacks realm or nonce"},
+    {AMT_ERR_DIGEST_FIELD_TOO_LONG, "Digest field longer than its limit"},
+    {AMT_ERR_REALM_FORMAT, "realm is not an AMT realm"},
+    {AMT_ERR_PASSWORD_POLICY, "password does not meet the AMT password policy"},
+    {AMT_ERR_USERNAME_POLICY, "user name does not meet the AMT user name policy"},
+
+    {AMT_ERR_XML_PARSE, "XML is not well-formed"},
+    {AMT_ERR_XML_DOCTYPE, "XML with a DOCTYPE is refused"},
+    {AMT_ERR_XML_ENTITY, "XML entity references are refused"},
+    {AMT_ERR_XML_TOO_DEEP, "XML nested deeper than the cap"},
+    {AMT_ERR_XML_TOO_LARGE, "XML document larger than the cap"},
+    {AMT_ERR_XML_ENCODING, "XML is not valid UTF-8"},
+    {AMT_ERR_SOAP_ENVELOPE, "not a SOAP envelope with a body"},
+    {AMT_ERR_SOAP_FAULT, "SOAP fault"},
+    {AMT_ERR_WSMAN_HEADER, "WS-Management header missing or invalid"},
+
+    {AMT_ERR_JSON_SYNTAX, "malformed JSON"},
+    {AMT_ERR_JSON_TOO_DEEP, "JSON nested deeper than the cap"},
+    {AMT_ERR_EVENT_FIELD, "event lacks a required field or has a wrong one"},
+
+    {AMT_ERR_CLOCK_SCALE, "time scale must be a positive number"},
+    {AMT_ERR_SCHEDULE_DONE, "schedule has no further slot"},
+
+    {AMT_ERR_SETTINGS_SYNTAX, "settings line is not a section, a key = value, or a comment"},
+    {AMT_ERR_SETTINGS_UNKNOWN, "unknown setting"},
+    {AMT_ERR_SETTINGS_VALUE, "invalid value for setting"},
+    {AMT_ERR_SETTINGS_DUPLICATE, "setting given twice"},
+    {AMT_ERR_SETTINGS_OPEN, "settings file could not be opened"},
+};
+
+const char *
+amt_strerror(int err)
+{
+    for (unsigned i = 0; i < sizeof(err_table) / sizeof(err_table[0]); i++)
+        if (err_table[i].code == err)
+            return err_table[i].text;
+    return "unknown error";
+}

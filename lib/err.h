@@ -1,0 +1,87 @@
+/*
+ * One error idiom for the whole project: functions return 0 on success or one of
+ * these negative codes, and amt_strerror() turns a code into a sentence.
+ * Each module owns one block; add a code to your block and to err.c together.
+ */
+#ifndef AMT_ERR_H
+#define AMT_ERR_H
+
+enum amt_err {
+    AMT_OK = 0,
+
+    /* general */
+    AMT_ERR_INTERNAL = -1,
+    AMT_ERR_ALLOC = -2,
+    AMT_ERR_INVALID_ARGUMENT = -3,
+    AMT_ERR_SYSTEM = -4, /* see errno */
+    AMT_ERR_TOO_LARGE = -5,
+    AMT_ERR_NOT_FOUND = -6,
+    AMT_ERR_CRYPTO = -7,
+    AMT_ERR_TIMEOUT = -8,
+    AMT_ERR_EOF = -9,
+
+    /* hello codec */
+    AMT_ERR_HELLO_SHORT = -100,
+    AMT_ERR_HELLO_FLAG = -101,
+    AMT_ERR_HELLO_PSK = -102,
+    AMT_ERR_HELLO_VERSION = -103,
+    AMT_ERR_HELLO_HASH_COUNT = -104,
+    AMT_ERR_HELLO_HASH_TYPE = -105,
+    AMT_ERR_HELLO_HASH_LENGTH = -106,
+    AMT_ERR_HELLO_TRAILING = -107,
+    AMT_ERR_HELLO_TOO_LONG = -108,
+    AMT_ERR_HELLO_TOO_MANY_HASHES = -109,
+    AMT_ERR_HELLO_TRUNCATED = -110,
+
+    /* UUID */
+    AMT_ERR_UUID_FORMAT = -150,
+
+    /* certificate policy (the reason code says which check failed) */
+    AMT_ERR_CERT_REFUSED = -200,
+    AMT_ERR_CERT_LOAD = -201,
+
+    /* namespace rules */
+    AMT_ERR_NS_UNSUPPORTED = -250,
+    AMT_ERR_NS_NAME = -251,
+
+    /* digest glue and passwords */
+    AMT_ERR_DIGEST_SYNTAX = -300,
+    AMT_ERR_DIGEST_NOT_DIGEST = -301,
+    AMT_ERR_DIGEST_MISSING = -302,
+    AMT_ERR_DIGEST_FIELD_TOO_LONG = -303,
+    AMT_ERR_REALM_FORMAT = -304,
+    AMT_ERR_PASSWORD_POLICY = -310,
+    AMT_ERR_USERNAME_POLICY = -311,
+
+    /* XML, SOAP and WS-Management */
+    AMT_ERR_XML_PARSE = -400,
+    AMT_ERR_XML_DOCTYPE = -401,
+    AMT_ERR_XML_ENTITY = -402,
+    AMT_ERR_XML_TOO_DEEP = -403,
+    AMT_ERR_XML_TOO_LARGE = -404,
+    AMT_ERR_XML_ENCODING = -405,
+    AMT_ERR_SOAP_ENVELOPE = -410,
+    AMT_ERR_SOAP_FAULT = -411,
+    AMT_ERR_WSMAN_HEADER = -420,
+
+    /* JSON and the event log */
+    AMT_ERR_JSON_SYNTAX = -500,
+    AMT_ERR_JSON_TOO_DEEP = -501,
+    AMT_ERR_EVENT_FIELD = -502,
+
+    /* clock and schedule */
+    AMT_ERR_CLOCK_SCALE = -550,
+    AMT_ERR_SCHEDULE_DONE = -551,
+
+    /* settings */
+    AMT_ERR_SETTINGS_SYNTAX = -600,
+    AMT_ERR_SETTINGS_UNKNOWN = -601,
+    AMT_ERR_SETTINGS_VALUE = -602,
+    AMT_ERR_SETTINGS_DUPLICATE = -603,
+    AMT_ERR_SETTINGS_OPEN = -604,
+};
+
+/* A sentence for any code (never NULL; unknown codes get a generic sentence). */
+const char *amt_strerror(int err);
+
+#endif
