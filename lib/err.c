@@ -61,12 +61,21 @@ static const struct err_row err_table[] = {
 
     {AMT_ERR_CLOCK_SCALE, "time scale must be a positive number"},
     {AMT_ERR_SCHEDULE_DONE, "schedule has no further slot"},
+    {AMT_ERR_SCHEDULE_SYNTAX, "schedule is not a list of INTERVALxDURATION phases"},
+    {AMT_ERR_SCHEDULE_PHASE,
+     "schedule phase needs 0 < interval <= duration <= 30 days"},
+    {AMT_ERR_SCHEDULE_TOO_MANY_PHASES, "schedule has more phases than the cap"},
 
     {AMT_ERR_SETTINGS_SYNTAX, "settings line is not a section, a key = value, or a comment"},
     {AMT_ERR_SETTINGS_UNKNOWN, "unknown setting"},
     {AMT_ERR_SETTINGS_VALUE, "invalid value for setting"},
     {AMT_ERR_SETTINGS_DUPLICATE, "setting given twice"},
     {AMT_ERR_SETTINGS_OPEN, "settings file could not be opened"},
+
+    {AMT_ERR_FLASH_CORRUPT, "flash store is corrupt"},
+    {AMT_ERR_FLASH_IO, "flash store could not be read or written"},
+    {AMT_ERR_FLASH_KEY, "flash key or value is not allowed"},
+    {AMT_ERR_FLASH_FULL, "flash store is full"},
 };
 
 const char *

@@ -72,6 +72,9 @@ enum amt_err {
     /* clock and schedule */
     AMT_ERR_CLOCK_SCALE = -550,
     AMT_ERR_SCHEDULE_DONE = -551,
+    AMT_ERR_SCHEDULE_SYNTAX = -552,
+    AMT_ERR_SCHEDULE_PHASE = -553,
+    AMT_ERR_SCHEDULE_TOO_MANY_PHASES = -554,
 
     /* settings */
     AMT_ERR_SETTINGS_SYNTAX = -600,
@@ -79,6 +82,12 @@ enum amt_err {
     AMT_ERR_SETTINGS_VALUE = -602,
     AMT_ERR_SETTINGS_DUPLICATE = -603,
     AMT_ERR_SETTINGS_OPEN = -604,
+
+    /* simulator flash store */
+    AMT_ERR_FLASH_CORRUPT = -700,
+    AMT_ERR_FLASH_IO = -701,
+    AMT_ERR_FLASH_KEY = -702,
+    AMT_ERR_FLASH_FULL = -703,
 };
 
 /* A sentence for any code (never NULL; unknown codes get a generic sentence). */
