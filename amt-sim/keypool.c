@@ -1,0 +1,193 @@
+#include "keypool.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "err.h"
+
+struct sim_keypool {
+    unsigned bits;
+    EVP_PKEY **keys;
+    size_t n;
+    size_t cap;
+};
+
+int
+sim_keypool_new(unsigned bits, struct sim_keypool **out)
+{
+    struct sim_keypool *pool;
+
+    if (out == NULL || bits < 1024 || bits > 8192)
+        return AMT_ERR_INVALID_ARGUMENT;
+    if ((pool = calloc(1, sizeof(*pool))) == NULL)
+        return AMT_ERR_ALLOC;
+    pool->bits = bits;
+    *out = pool;
+    return 0;
+}
+
+void
+sim_keypool_free(struct sim_keypool *pool)
+{
+    if (pool == NULL)
+        return;
+    for (size_t i = 0; i < pool->n; i++)
+        EVP_PKEY_free(pool->keys[i]);
+    free(pool->keys);
+    free(pool);
+}
+
+static int
+make_key(unsigned bits, EVP_PKEY **out)
+{
+    EVP_PKEY *key = EVP_RSA_gen(bits);
+
+    if (key == NULL)
+        return AMT_ERR_CRYPTO;
+    *out = key;
+    return 0;
+}
+
+int
+sim_keypool_fill(struct sim_keypool *pool, size_t n)
+{
+    int r;
+
+    if (pool == NULL)
+        return AMT_ERR_INVALID_ARGUMENT;
+    if (n > pool->cap) {
+        EVP_PKEY **keys = realloc(pool->keys, n * sizeof(*keys));
+
+        if (keys == NULL)
+            return AMT_ERR_ALLOC;
+        pool->keys = keys;
+        pool->cap = n;
+    }
+    while (pool->n < n) {
+        if ((r = make_key(pool->bits, &pool->keys[pool->n])) != 0)
+            return r;
+        pool->n++;
+    }
+    return 0;
+}
+
+int
+sim_keypool_take(struct sim_keypool *pool, EVP_PKEY **out)
+{
+    if (out == NULL)
+        return AMT_ERR_INVALID_ARGUMENT;
+    *out = NULL;
+    if (pool != NULL && pool->n > 0) {
+        *out = pool->keys[--pool->n];
+        return 0;
+    }
+    return make_key(pool != NULL ? pool->bits : 2048, out);
+}
+
+size_t
+sim_keypool_size(const struct sim_keypool *pool)
+{
+    return pool != NULL ? pool->n : 0;
+}
+
+static int
+bio_to_string(BIO *bio, char **out)
+{
+    char *data = NULL, *s;
+    long len = BIO_get_mem_data(bio, &data);
+
+    if (len <= 0 || (s = malloc((size_t)len + 1)) == NULL)
+        return len <= 0 ? AMT_ERR_CRYPTO : AMT_ERR_ALLOC;
+    memcpy(s, data, (size_t)len);
+    s[len] = '\0';
+    *out = s;
+    return 0;
+}
+
+static int
+add_ext(X509 *cert, int nid, const char *value)
+{
+    X509V3_CTX ctx;
+    X509_EXTENSION *ext;
+    int ok;
+
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, cert, cert, NULL, NULL, 0);
+    if ((ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value)) == NULL)
+        return AMT_ERR_CRYPTO;
+    ok = X509_add_ext(cert, ext, -1);
+    X509_EXTENSION_free(ext);
+    return ok ? 0 : AMT_ERR_CRYPTO;
+}
+
+int
+sim_make_self_signed(EVP_PKEY *key, const char *cn, char **key_pem, char **cert_pem)
+{
+    X509 *cert = NULL;
+    X509_NAME *name;
+    BIO *kbio = NULL, *cbio = NULL;
+    unsigned char serial[16];
+    BIGNUM *bn = NULL;
+    char *k = NULL, *c = NULL;
+    int r = AMT_ERR_INTERNAL;
+
+    if (key_pem != NULL)
+        *key_pem = NULL;
+    if (cert_pem != NULL)
+        *cert_pem = NULL;
+    if (key == NULL || cn == NULL || key_pem == NULL || cert_pem == NULL)
+        return AMT_ERR_INVALID_ARGUMENT;
+    r = AMT_ERR_CRYPTO;
+    if ((cert = X509_new()) == NULL || !X509_set_version(cert, 2) ||
+        RAND_bytes(serial, sizeof(serial)) != 1)
+        goto out;
+    serial[0] &= 0x7f; /* a positive serial */
+    if ((bn = BN_bin2bn(serial, sizeof(serial), NULL)) == NULL ||
+        BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert)) == NULL)
+        goto out;
+    if (X509_gmtime_adj(X509_getm_notBefore(cert), -3600) == NULL ||
+        X509_gmtime_adj(X509_getm_notAfter(cert), 20L * 365 * 24 * 3600) == NULL)
+        goto out;
+    name = X509_get_subject_name(cert);
+    if (!X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn,
+                                    -1, -1, 0) ||
+        !X509_set_issuer_name(cert, name) || !X509_set_pubkey(cert, key))
+        goto out;
+    if ((r = add_ext(cert, NID_basic_constraints, "critical,CA:FALSE")) != 0 ||
+        (r = add_ext(cert, NID_key_usage, "critical,digitalSignature,keyEncipherment")) !=
+            0 ||
+        (r = add_ext(cert, NID_ext_key_usage, "serverAuth")) != 0)
+        goto out;
+    r = AMT_ERR_CRYPTO;
+    if (X509_sign(cert, key, EVP_sha256()) == 0)
+        goto out;
+    if ((kbio = BIO_new(BIO_s_secmem())) == NULL ||
+        (cbio = BIO_new(BIO_s_mem())) == NULL ||
+        !PEM_write_bio_PrivateKey(kbio, key, NULL, NULL, 0, NULL, NULL) ||
+        !PEM_write_bio_X509(cbio, cert))
+        goto out;
+    if ((r = bio_to_string(kbio, &k)) != 0 || (r = bio_to_string(cbio, &c)) != 0)
+        goto out;
+    *key_pem = k;
+    *cert_pem = c;
+    k = c = NULL;
+    r = 0;
+out:
+    if (k != NULL) {
+        OPENSSL_cleanse(k, strlen(k));
+        free(k);
+    }
+    free(c);
+    BIO_free(kbio);
+    BIO_free(cbio);
+    BN_free(bn);
+    X509_free(cert);
+    return r;
+}
