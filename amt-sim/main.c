@@ -13,6 +13,7 @@
 #include "device.h"
 #include "err.h"
 #include "evlog.h"
+#include "heci.h"
 #include "hello_sender.h"
 #include "keypool.h"
 #include "loop.h"
@@ -26,6 +27,7 @@ struct sim_member {
     struct sim_device_strings strings;
     struct sim_device *dev;
     struct sim_hello_sender *hello;
+    struct sim_heci *heci;
 };
 
 static void
@@ -233,6 +235,12 @@ main(int argc, char **argv)
             fprintf(stderr, "amt-sim: device %u: hello sender: %s\n", i, amt_strerror(r));
             goto out;
         }
+        if (m->strings.heci_path[0] != '\0' &&
+            sim_heci_new(loop, m->dev, m->strings.heci_path, &m->heci, err,
+                         sizeof(err)) != 0) {
+            fprintf(stderr, "amt-sim: device %u: host interface: %s\n", i, err);
+            goto out;
+        }
     }
     fprintf(stderr, "amt-sim: %d device%s from %s, AMT %s, time scale %g\n", o.devices,
             o.devices == 1 ? "" : "s", o.listen, plan.profile.text, o.time_scale);
@@ -243,6 +251,7 @@ main(int argc, char **argv)
     status = 0;
 out:
     for (unsigned i = 0; fleet != NULL && i < started; i++) {
+        sim_heci_free(fleet[i].heci);
         sim_hello_sender_free(fleet[i].hello);
         sim_device_free(fleet[i].dev);
     }
