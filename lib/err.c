@@ -90,6 +90,14 @@ static const struct err_row err_table[] = {
     {AMT_ERR_FLASH_IO, "flash store could not be read or written"},
     {AMT_ERR_FLASH_KEY, "flash key or value is not allowed"},
     {AMT_ERR_FLASH_FULL, "flash store is full"},
+
+    {AMT_ERR_NET_IPV6, "IPv6 is not supported: out of band management uses IPv4 only"},
+    {AMT_ERR_NET_ADDRESS, "listen address is not an IPv4 address"},
+    {AMT_ERR_NET_LISTEN, "could not listen on the device's address and port"},
+    {AMT_ERR_NET_DUPLICATE, "device already has its listeners"},
+    {AMT_ERR_NET_TLS_CONTEXT,
+     "TLS context could not be made from the device's key and certificate"},
+    {AMT_ERR_NET_HTTP, "HTTP server could not be started"},
 };
 
 const char *

@@ -102,6 +102,14 @@ enum amt_err {
     AMT_ERR_FLASH_IO = -701,
     AMT_ERR_FLASH_KEY = -702,
     AMT_ERR_FLASH_FULL = -703,
+
+    /* simulator network */
+    AMT_ERR_NET_IPV6 = -800,
+    AMT_ERR_NET_ADDRESS = -801,
+    AMT_ERR_NET_LISTEN = -802, /* see errno */
+    AMT_ERR_NET_DUPLICATE = -803,
+    AMT_ERR_NET_TLS_CONTEXT = -804,
+    AMT_ERR_NET_HTTP = -805,
 };
 
 /* A sentence for any code (never NULL; unknown codes get a generic sentence). */
