@@ -68,6 +68,8 @@ static const char *const switch_names[SIM_SWITCH_COUNT] = {
     [SIM_SWITCH_AUDIT] = "audit",
 };
 
+static void set_error(char *errbuf, size_t errlen, const char *fmt, ...) AMT_PRINTF(3, 4);
+
 static void
 set_error(char *errbuf, size_t errlen, const char *fmt, ...)
 {

@@ -34,6 +34,8 @@ struct sim_flash {
     bool dirty;
 };
 
+static void set_error(char *errbuf, size_t errlen, const char *fmt, ...) AMT_PRINTF(3, 4);
+
 static void
 set_error(char *errbuf, size_t errlen, const char *fmt, ...)
 {

@@ -57,6 +57,8 @@ client_close(struct heci_client *c)
 }
 
 /* Replies are short: a reply that does not fit the socket buffer ends the client. */
+static int reply(struct heci_client *c, const char *fmt, ...) AMT_PRINTF(2, 3);
+
 static int
 reply(struct heci_client *c, const char *fmt, ...)
 {
@@ -200,6 +202,8 @@ on_accept(struct sim_loop *loop, int fd, uint32_t events, void *arg)
     }
     h->clients[slot] = c;
 }
+
+static void set_error(char *errbuf, size_t errlen, const char *fmt, ...) AMT_PRINTF(3, 4);
 
 static void
 set_error(char *errbuf, size_t errlen, const char *fmt, ...)

@@ -92,6 +92,8 @@ const struct settings_row sim_option_rows[] = {
     SETTINGS_END,
 };
 
+static int fail(char *err, size_t errlen, const char *fmt, ...) AMT_PRINTF(3, 4);
+
 static int
 fail(char *err, size_t errlen, const char *fmt, ...)
 {

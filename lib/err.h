@@ -112,6 +112,10 @@ enum amt_err {
     AMT_ERR_NET_HTTP = -805,
 };
 
+/* Marks a printf-like function so that its callers' formats are checked. */
+#define AMT_PRINTF(fmt_index, first_arg)                                                 \
+    __attribute__((format(printf, fmt_index, first_arg)))
+
 /* A sentence for any code (never NULL; unknown codes get a generic sentence). */
 const char *amt_strerror(int err);
 

@@ -68,7 +68,8 @@ judge_certificates(const char *dir, const struct amt_thumbprint *roots, size_t n
     };
 
     printf("1. AMT's checks on each provisioning chain (OOB-3.5, PKI-CA-KEYLEN), as a\n"
-           "   device in contoso.com that stores the Contoso root (and a 4096-bit one):\n\n");
+           "   device in contoso.com that stores the Contoso root (and a 4096-bit "
+           "one):\n\n");
     printf("   %-24s %-8s %s\n", "certificate", "verdict", "reason");
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         char path[1024];

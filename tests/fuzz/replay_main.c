@@ -37,7 +37,8 @@ main(int argc, char **argv)
         if (e->d_name[0] == '.')
             continue;
         snprintf(path, sizeof(path), "%s/%s", argv[1], e->d_name);
-        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > REPLAY_MAX)
+        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
+            (size_t)st.st_size > REPLAY_MAX)
             continue;
         if ((f = fopen(path, "rb")) == NULL) {
             perror(path);

@@ -40,7 +40,8 @@ unit_read_file(const char *path, size_t *len)
         perror(path);
         exit(99);
     }
-    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
+        fseek(f, 0, SEEK_SET) != 0) {
         perror(path);
         exit(99);
     }
