@@ -700,36 +700,69 @@ sim_device_tls_enabled(const struct sim_device *dev)
     return flash_get_u(dev, K_TLS_ENABLED, 0) == 1;
 }
 
+static int
+store_admin_ha1(struct sim_device *dev, const char *user, const char *ha1_hex)
+{
+    int r;
+
+    if ((r = begin_change(dev)) != 0 ||
+        (r = sim_flash_set(dev->flash, K_ADMIN_USER, user)) != 0 ||
+        (r = sim_flash_set(dev->flash, K_ADMIN_HA1, ha1_hex)) != 0 ||
+        (r = save(dev)) != 0)
+        return r;
+    DEV_EVENT(dev, "OOB-7.4", EVLOG_RESULT_OK, EVLOG_STR("user", user));
+    return 0;
+}
+
+static int
+check_user_name(struct sim_device *dev, const char *id, const char *user)
+{
+    enum password_user_rule urule;
+
+    if (password_check_user(user, &urule) == 0)
+        return 0;
+    DEV_EVENT(dev, id, EVLOG_RESULT_FAIL, EVLOG_REASON("user-name-policy"),
+              EVLOG_STR("rule", password_user_rule_name((int)urule)));
+    return AMT_ERR_USERNAME_POLICY;
+}
+
 int
 sim_device_set_admin_password(struct sim_device *dev, const char *user,
                               const char *password)
 {
     enum password_rule rule;
-    enum password_user_rule urule;
     char ha1[33];
     int r;
 
     if (user == NULL || password == NULL)
         return AMT_ERR_INVALID_ARGUMENT;
-    if ((r = password_check_user(user, &urule)) != 0 ||
-        (r = password_check(password, &rule)) != 0) {
-        DEV_EVENT(dev, "OOB-7.4", EVLOG_RESULT_FAIL,
-                  EVLOG_REASON(r == AMT_ERR_USERNAME_POLICY ? "user-name-policy"
-                                                            : "password-policy"),
-                  EVLOG_STR("rule", r == AMT_ERR_USERNAME_POLICY
-                                        ? password_user_rule_name((int)urule)
-                                        : password_rule_name((int)rule)));
+    if ((r = check_user_name(dev, "OOB-7.4", user)) != 0)
+        return r;
+    if ((r = password_check(password, &rule)) != 0) {
+        DEV_EVENT(dev, "OOB-7.4", EVLOG_RESULT_FAIL, EVLOG_REASON("password-policy"),
+                  EVLOG_STR("rule", password_rule_name((int)rule)));
         return r;
     }
-    if ((r = compute_ha1(user, sim_device_realm(dev), password, ha1)) != 0)
-        return r;
-    if ((r = begin_change(dev)) != 0 ||
-        (r = sim_flash_set(dev->flash, K_ADMIN_USER, user)) != 0 ||
-        (r = sim_flash_set(dev->flash, K_ADMIN_HA1, ha1)) != 0 || (r = save(dev)) != 0)
-        goto out;
-    DEV_EVENT(dev, "OOB-7.4", EVLOG_RESULT_OK, EVLOG_STR("user", user));
-out:
+    if ((r = compute_ha1(user, sim_device_realm(dev), password, ha1)) == 0)
+        r = store_admin_ha1(dev, user, ha1);
     OPENSSL_cleanse(ha1, sizeof(ha1));
+    return r;
+}
+
+int
+sim_device_set_admin_ha1(struct sim_device *dev, const char *user,
+                         const unsigned char ha1[16])
+{
+    char hex[33];
+    int r;
+
+    if (user == NULL || ha1 == NULL)
+        return AMT_ERR_INVALID_ARGUMENT;
+    if ((r = check_user_name(dev, "OOB-7.4", user)) != 0)
+        return r;
+    hex_encode(ha1, 16, hex);
+    r = store_admin_ha1(dev, user, hex);
+    OPENSSL_cleanse(hex, sizeof(hex));
     return r;
 }
 
@@ -823,6 +856,8 @@ sim_device_unprovision(struct sim_device *dev, bool partial)
         r = sim_flash_remove_prefix(dev->flash, K_ACL_PREFIX, NULL);
     if (r == 0)
         r = sim_flash_remove_prefix(dev->flash, K_SWITCH_PREFIX, NULL);
+    if (r == 0)
+        r = sim_flash_remove_prefix(dev->flash, SIM_FLASH_P2_PREFIX, NULL);
     /* a new self-signed certificate replaces the one provisioning installed */
     if (r == 0 && (r = sim_flash_set(dev->flash, K_TLS_KEY, NULL)) == 0 &&
         (r = sim_flash_set(dev->flash, K_TLS_CERT, NULL)) == 0)
@@ -874,22 +909,16 @@ sim_device_acl_user(const struct sim_device *dev, size_t i, unsigned *rights)
     return sim_flash_get(dev->flash, key);
 }
 
-int
-sim_device_acl_add(struct sim_device *dev, const char *user, const char *password,
-                   unsigned rights)
+static int
+acl_store(struct sim_device *dev, const char *user, const char *ha1_hex, unsigned rights)
 {
-    enum password_rule rule;
-    enum password_user_rule urule;
     size_t n = sim_device_acl_count(dev);
     const char *admin = sim_flash_get(dev->flash, K_ADMIN_USER);
-    char key[64], ha1[33];
+    char key[64];
     int r;
 
-    if (user == NULL || password == NULL || rights == 0)
+    if (rights == 0)
         return AMT_ERR_INVALID_ARGUMENT;
-    if ((r = password_check_user(user, &urule)) != 0 ||
-        (r = password_check(password, &rule)) != 0)
-        return r;
     if (n >= SIM_ACL_MAX)
         return AMT_ERR_FLASH_FULL;
     if (strcmp(user, admin != NULL ? admin : DEFAULT_ADMIN_USER) == 0)
@@ -900,13 +929,11 @@ sim_device_acl_add(struct sim_device *dev, const char *user, const char *passwor
         if (existing != NULL && strcmp(existing, user) == 0)
             return AMT_ERR_INVALID_ARGUMENT;
     }
-    if ((r = compute_ha1(user, sim_device_realm(dev), password, ha1)) != 0)
-        return r;
     snprintf(key, sizeof(key), K_ACL_PREFIX "%zu.user", n);
     if ((r = sim_flash_set(dev->flash, key, user)) != 0)
         goto out;
     snprintf(key, sizeof(key), K_ACL_PREFIX "%zu.ha1", n);
-    if ((r = sim_flash_set(dev->flash, key, ha1)) != 0)
+    if ((r = sim_flash_set(dev->flash, key, ha1_hex)) != 0)
         goto out;
     snprintf(key, sizeof(key), K_ACL_PREFIX "%zu.rights", n);
     if ((r = flash_set_u(dev, key, rights)) != 0 ||
@@ -917,7 +944,42 @@ sim_device_acl_add(struct sim_device *dev, const char *user, const char *passwor
 out:
     if (r != 0)
         sim_flash_rollback(dev->flash);
+    return r;
+}
+
+int
+sim_device_acl_add(struct sim_device *dev, const char *user, const char *password,
+                   unsigned rights)
+{
+    enum password_rule rule;
+    char ha1[33];
+    int r;
+
+    if (user == NULL || password == NULL)
+        return AMT_ERR_INVALID_ARGUMENT;
+    if ((r = check_user_name(dev, "OOB-8.1", user)) != 0 ||
+        (r = password_check(password, &rule)) != 0)
+        return r;
+    if ((r = compute_ha1(user, sim_device_realm(dev), password, ha1)) == 0)
+        r = acl_store(dev, user, ha1, rights);
     OPENSSL_cleanse(ha1, sizeof(ha1));
+    return r;
+}
+
+int
+sim_device_acl_add_ha1(struct sim_device *dev, const char *user,
+                       const unsigned char ha1[16], unsigned rights)
+{
+    char hex[33];
+    int r;
+
+    if (user == NULL || ha1 == NULL)
+        return AMT_ERR_INVALID_ARGUMENT;
+    if ((r = check_user_name(dev, "OOB-8.1", user)) != 0)
+        return r;
+    hex_encode(ha1, 16, hex);
+    r = acl_store(dev, user, hex, rights);
+    OPENSSL_cleanse(hex, sizeof(hex));
     return r;
 }
 

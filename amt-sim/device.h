@@ -174,6 +174,16 @@ int sim_device_set_admin_password(struct sim_device *dev, const char *user,
                                   const char *password);
 int sim_device_set_mebx_password(struct sim_device *dev, const char *password);
 
+/*
+ * The same as the protocol carries it: SetAdminAclEntryEx and AddUserAclEntryEx send
+ * DigestPassword = MD5(user:realm:password), so the firmware never sees the
+ * password and cannot check its policy (the sender must).
+ */
+int sim_device_set_admin_ha1(struct sim_device *dev, const char *user,
+                             const unsigned char ha1[16]);
+int sim_device_acl_add_ha1(struct sim_device *dev, const char *user,
+                           const unsigned char ha1[16], unsigned rights);
+
 /* The in-band OTP (IB-2): set over the host interface, read over the session. */
 int sim_device_set_otp(struct sim_device *dev, const char *otp);
 const char *sim_device_otp(const struct sim_device *dev);
@@ -184,7 +194,11 @@ int sim_device_commit(struct sim_device *dev);
 /* Back to setup: everything cleared (full) or network settings kept (partial). */
 int sim_device_unprovision(struct sim_device *dev, bool partial);
 
-/* --- phase 2 (OOB-8) --- */
+/* --- phase 2 (OOB-8) ---
+ * Settings that only the WS-Management services know (wireless and 802.1X profiles,
+ * certificates, audit policy, ...) live in the flash under SIM_FLASH_P2_PREFIX;
+ * both unprovisions clear them. */
+#define SIM_FLASH_P2_PREFIX "p2."
 
 int sim_device_acl_clear(struct sim_device *dev);
 int sim_device_acl_add(struct sim_device *dev, const char *user, const char *password,

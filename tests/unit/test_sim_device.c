@@ -166,6 +166,40 @@ test_provisioning_moves_states_and_persists(void)
     sim_device_free(f.dev);
 }
 
+/* SetAdminAclEntryEx / AddUserAclEntryEx carry HA1, never the password. */
+static void
+test_digest_password_setters(void)
+{
+    struct fixture f;
+    unsigned char ha1[16], got[16];
+    unsigned rights = 0;
+
+    fixture_config(&f, "4.0");
+    fixture_open(&f);
+    ha1_of("admin", sim_device_realm(f.dev), "Other-P@ss1", ha1);
+    CU_ASSERT_EQUAL(sim_device_set_admin_ha1(f.dev, "admin", ha1), 0);
+    CU_ASSERT_EQUAL(sim_device_state(f.dev), SIM_STATE_IN_PROVISIONING);
+    CU_ASSERT_EQUAL(sim_device_user_ha1(f.dev, "admin", got, NULL), 0);
+    CU_ASSERT_EQUAL(memcmp(got, ha1, 16), 0);
+    CU_ASSERT_EQUAL(sim_device_set_admin_ha1(f.dev, "$$x", ha1), AMT_ERR_USERNAME_POLICY);
+
+    ha1_of("ops", sim_device_realm(f.dev), "Ops-P@ss1", ha1);
+    CU_ASSERT_EQUAL(sim_device_acl_add_ha1(f.dev, "ops", ha1, SIM_RIGHT_REMOTE_CONTROL),
+                    0);
+    CU_ASSERT_EQUAL(sim_device_acl_add_ha1(f.dev, "ops", ha1, SIM_RIGHT_REMOTE_CONTROL),
+                    AMT_ERR_INVALID_ARGUMENT);
+    CU_ASSERT_EQUAL(sim_device_user_ha1(f.dev, "ops", got, &rights), 0);
+    CU_ASSERT_EQUAL(memcmp(got, ha1, 16), 0);
+    CU_ASSERT_EQUAL(rights, SIM_RIGHT_REMOTE_CONTROL);
+    /* phase 2 data of the services goes with an unprovision */
+    CU_ASSERT_EQUAL(
+        sim_flash_set(sim_device_flash(f.dev), SIM_FLASH_P2_PREFIX "wifi.0", "x"), 0);
+    CU_ASSERT_EQUAL(sim_device_unprovision(f.dev, true), 0);
+    CU_ASSERT_PTR_NULL(
+        sim_flash_get(sim_device_flash(f.dev), SIM_FLASH_P2_PREFIX "wifi.0"));
+    sim_device_free(f.dev);
+}
+
 static void
 test_settings_are_checked(void)
 {
@@ -468,6 +502,7 @@ static CU_TestInfo device_tests[] = {
     {"provisioning moves states and persists",
      test_provisioning_moves_states_and_persists},
     {"settings are checked", test_settings_are_checked},
+    {"digest password setters", test_digest_password_setters},
     {"MEBx password: hello flag and admin login",
      test_mebx_password_sets_hello_flag_and_admin_login},
     {"unprovision full and partial", test_unprovision_full_and_partial},
