@@ -129,6 +129,12 @@ clock_now(const struct amt_clock *c)
     return c->scale * elapsed;
 }
 
+bool
+clock_is_virtual(const struct amt_clock *c)
+{
+    return c != NULL && c->kind == CLOCK_KIND_VIRTUAL;
+}
+
 int
 clock_advance(struct amt_clock *c, double seconds)
 {

@@ -14,6 +14,7 @@
 #ifndef AMT_CLOCK_H
 #define AMT_CLOCK_H
 
+#include <stdbool.h>
 #include <time.h>
 
 struct amt_clock;
@@ -44,6 +45,9 @@ double clock_now(const struct amt_clock *c);
  * Moves a virtual clock forward; seconds must be finite and not negative.
  * AMT_ERR_INVALID_ARGUMENT for any other clock, since real time cannot be pushed.
  */
+/* True for a clock that moves only by clock_advance. */
+bool clock_is_virtual(const struct amt_clock *c);
+
 int clock_advance(struct amt_clock *c, double seconds);
 
 /*

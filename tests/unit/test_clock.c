@@ -73,6 +73,8 @@ test_virtual_moves_only_by_hand(void)
     struct amt_clock *c = NULL;
 
     CU_ASSERT_EQUAL_FATAL(clock_new_virtual(100, &c), 0);
+    CU_ASSERT_TRUE(clock_is_virtual(c));
+    CU_ASSERT_FALSE(clock_is_virtual(NULL));
     CU_ASSERT_EQUAL(clock_now(c), 100);
     sleep_real(0.01);
     CU_ASSERT_EQUAL(clock_now(c), 100);
@@ -101,6 +103,7 @@ test_real_clock(void)
     double a, b;
 
     CU_ASSERT_EQUAL_FATAL(clock_new_real(&c), 0);
+    CU_ASSERT_FALSE(clock_is_virtual(c));
     a = clock_now(c);
     CU_ASSERT_TRUE(a >= 0 && a < 5);
     sleep_real(0.02);
