@@ -854,6 +854,8 @@ on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
  * TCP_CORK do not apply; the daemon says so on every answer. Nothing waits in a
  * local socket's buffers, so those messages are noise here.
  */
+static void mhd_log(void *cls, const char *fm, va_list ap) AMT_PRINTF(2, 0);
+
 static void
 mhd_log(void *cls, const char *fm, va_list ap)
 {
