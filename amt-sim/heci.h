@@ -21,9 +21,10 @@
 #define AMT_SIM_HECI_H
 
 #include "device.h"
+#include "linesrv.h"
 #include "loop.h"
 
-#define HECI_LINE_MAX 256
+#define HECI_LINE_MAX LINESRV_LINE_MAX
 #define HECI_CLIENTS_MAX 4
 
 struct sim_heci;
