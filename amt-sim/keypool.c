@@ -1,6 +1,11 @@
 #include "keypool.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <string.h>
 
 #include <openssl/bio.h>
@@ -74,6 +79,89 @@ sim_keypool_fill(struct sim_keypool *pool, size_t n)
         if ((r = make_key(pool->bits, &pool->keys[pool->n])) != 0)
             return r;
         pool->n++;
+    }
+    return 0;
+}
+
+static int
+load_key(const char *path, EVP_PKEY **out)
+{
+    FILE *f = fopen(path, "r");
+    EVP_PKEY *key;
+
+    if (f == NULL)
+        return errno == ENOENT ? AMT_ERR_NOT_FOUND : AMT_ERR_SYSTEM;
+    key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+    fclose(f);
+    if (key == NULL)
+        return AMT_ERR_CRYPTO;
+    *out = key;
+    return 0;
+}
+
+/* Written under a temporary name and renamed: a killed run leaves no torn key. */
+static int
+save_key(const char *path, EVP_PKEY *key)
+{
+    char tmp[1100];
+    FILE *f;
+    int fd, ok;
+
+    snprintf(tmp, sizeof(tmp), "%s.new", path);
+    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+        return AMT_ERR_SYSTEM;
+    if ((f = fdopen(fd, "w")) == NULL) {
+        close(fd);
+        return AMT_ERR_SYSTEM;
+    }
+    ok = PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL);
+    if (fclose(f) != 0 || !ok || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return AMT_ERR_SYSTEM;
+    }
+    return 0;
+}
+
+int
+sim_keypool_fill_cached(struct sim_keypool *pool, const char *dir, size_t n, char *errbuf,
+                        size_t errlen)
+{
+    EVP_PKEY **keys;
+    size_t have;
+    int r;
+
+    if (pool == NULL || dir == NULL)
+        return AMT_ERR_INVALID_ARGUMENT;
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        snprintf(errbuf, errlen, "%s: %s", dir, strerror(errno));
+        return AMT_ERR_SYSTEM;
+    }
+    if (pool->n + n > pool->cap) {
+        if ((keys = realloc(pool->keys, (pool->n + n) * sizeof(*keys))) == NULL)
+            return AMT_ERR_ALLOC;
+        pool->keys = keys;
+        pool->cap = pool->n + n;
+    }
+    /* taken from the end, so the last file goes first: store in reverse */
+    have = pool->n;
+    for (size_t i = n; i-- > 0;) {
+        char path[1024];
+        EVP_PKEY *key = NULL;
+
+        snprintf(path, sizeof(path), "%s/key-%04zu.pem", dir, i);
+        r = load_key(path, &key);
+        if (r == AMT_ERR_NOT_FOUND) {
+            if ((r = make_key(pool->bits, &key)) == 0 && (r = save_key(path, key)) != 0)
+                snprintf(errbuf, errlen, "%s: cannot save: %s", path, strerror(errno));
+        } else if (r != 0) {
+            snprintf(errbuf, errlen, "%s: not a private key in PEM", path);
+        }
+        if (r != 0) {
+            EVP_PKEY_free(key);
+            return r;
+        }
+        pool->keys[have++] = key;
+        pool->n = have;
     }
     return 0;
 }

@@ -19,6 +19,16 @@ void sim_keypool_free(struct sim_keypool *pool);
 /* Makes keys until the pool holds n. */
 int sim_keypool_fill(struct sim_keypool *pool, size_t n);
 
+/*
+ * Fills the pool to n keys from a cache folder of PEM files (key-0000.pem, ...),
+ * making and saving (mode 0600) the ones that are missing, so that the next fleet
+ * of the same size starts without making any. Keys are handed out in file order:
+ * devices of one fleet never share a key. These are simulator keys, worth no more
+ * than the test PKI's.
+ */
+int sim_keypool_fill_cached(struct sim_keypool *pool, const char *dir, size_t n,
+                            char *errbuf, size_t errlen);
+
 /* Hands over a key: one from the pool, or a fresh one when it is empty. */
 int sim_keypool_take(struct sim_keypool *pool, EVP_PKEY **out);
 
