@@ -749,6 +749,12 @@ sim_device_set_admin_password(struct sim_device *dev, const char *user,
     return r;
 }
 
+bool
+sim_device_admin_password_set(const struct sim_device *dev)
+{
+    return sim_flash_get(dev->flash, K_ADMIN_HA1) != NULL;
+}
+
 int
 sim_device_set_admin_ha1(struct sim_device *dev, const char *user,
                          const unsigned char ha1[16])

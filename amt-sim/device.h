@@ -179,6 +179,9 @@ int sim_device_set_mebx_password(struct sim_device *dev, const char *password);
  * DigestPassword = MD5(user:realm:password), so the firmware never sees the
  * password and cannot check its policy (the sender must).
  */
+/* True once provisioning (or --state provisioned) has set the admin password. */
+bool sim_device_admin_password_set(const struct sim_device *dev);
+
 int sim_device_set_admin_ha1(struct sim_device *dev, const char *user,
                              const unsigned char ha1[16]);
 int sim_device_acl_add_ha1(struct sim_device *dev, const char *user,

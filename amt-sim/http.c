@@ -168,11 +168,74 @@ conn_of(struct MHD_Connection *mc)
     return ci != NULL ? ci->socket_context : NULL;
 }
 
+/* Request bodies carry passwords, HA1 values and private keys. */
+static void
+wipe_free(char *p, size_t len)
+{
+    if (p != NULL) {
+        OPENSSL_cleanse(p, len);
+        free(p);
+    }
+}
+
+static struct MHD_Response *finish_response(struct sim_device *dev,
+                                            struct MHD_Response *resp,
+                                            const char *content_type);
+
 static struct MHD_Response *
 new_response(struct sim_device *dev, const char *body, size_t len,
              enum MHD_ResponseMemoryMode mode, const char *content_type)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)body, mode);
+
+    return finish_response(dev, resp, content_type);
+}
+
+/* Answers from the services may carry secrets (an OTP, say): wiped when freed. The
+ * function owns body from the call on, whatever happens. */
+struct wiped_body {
+    char *data;
+    size_t len;
+};
+
+static void
+free_wiped_body(void *cls)
+{
+    struct wiped_body *b = cls;
+
+    OPENSSL_cleanse(b->data, b->len);
+    free(b->data);
+    free(b);
+}
+
+static struct MHD_Response *
+new_response_wiped(struct sim_device *dev, char *body, size_t len,
+                   const char *content_type)
+{
+    struct wiped_body *b = malloc(sizeof(*b));
+    struct MHD_Response *resp;
+
+    if (b == NULL) {
+        OPENSSL_cleanse(body, len);
+        free(body);
+        return NULL;
+    }
+    b->data = body;
+    b->len = len;
+    resp = MHD_create_response_from_buffer_with_free_callback_cls(len, body,
+                                                                  free_wiped_body, b);
+    if (resp == NULL) {
+        free_wiped_body(b);
+        return NULL;
+    }
+    /* on failure this destroys resp, which frees body through the callback */
+    return finish_response(dev, resp, content_type);
+}
+
+static struct MHD_Response *
+finish_response(struct sim_device *dev, struct MHD_Response *resp,
+                const char *content_type)
+{
     char server[96];
 
     if (resp == NULL)
@@ -602,14 +665,11 @@ call_service(struct http_conn *conn, struct http_req *req, const char *method,
     free(action);
     status = resp.status > 0 ? resp.status : MHD_HTTP_INTERNAL_SERVER_ERROR;
     if (resp.body != NULL)
-        mr = new_response(dev, resp.body, resp.body_len, MHD_RESPMEM_MUST_FREE,
-                          resp.content_type);
+        mr = new_response_wiped(dev, resp.body, resp.body_len, resp.content_type);
     else
         mr = new_response(dev, "", 0, MHD_RESPMEM_PERSISTENT, resp.content_type);
-    if (mr == NULL) {
-        free(resp.body);
+    if (mr == NULL)
         return MHD_NO;
-    }
     ret = MHD_queue_response(req->mc, (unsigned)status, mr);
     MHD_destroy_response(mr);
     req->answered = true;
@@ -745,7 +805,7 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url, const char *me
             return MHD_YES;
         if (req->len + n > SIM_BODY_MAX) {
             req->too_large = true;
-            free(req->body);
+            wipe_free(req->body, req->cap);
             req->body = NULL;
             req->len = req->cap = 0;
             return MHD_YES;
@@ -756,8 +816,12 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url, const char *me
 
             while (cap < req->len + n + 1)
                 cap *= 2;
-            if ((p = realloc(req->body, cap)) == NULL)
+            /* not realloc: the old copy may hold a password, and is wiped first */
+            if ((p = malloc(cap)) == NULL)
                 return MHD_NO;
+            if (req->body != NULL)
+                memcpy(p, req->body, req->len);
+            wipe_free(req->body, req->cap);
             req->body = p;
             req->cap = cap;
         }
@@ -794,7 +858,7 @@ on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
     sim_loop_timer_cancel(h->loop, req->delay_timer);
     if (req->conn->suspended == req)
         req->conn->suspended = NULL;
-    free(req->body);
+    wipe_free(req->body, req->cap);
     free(req);
     *con_cls = NULL;
 }

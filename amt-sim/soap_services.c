@@ -135,8 +135,6 @@ static const struct {
 #define K_NET_IPV4 K_SOAP "net.ipv4"
 #define K_TRUSTED_FQDN K_SOAP "trusted-fqdn-cn"
 #define K_KERBEROS_REALM K_SOAP "kerberos.realm"
-/* device.c's key for an admin password set by provisioning (see admin_set()) */
-#define K_DEVICE_ADMIN_HA1 "admin.ha1"
 
 #define MODE_SHARED "SHARED_MAC_ADDRESS"
 #define MODE_SEPARATE "SEPARATE_MAC_ADDRESS"
@@ -466,12 +464,6 @@ free_secret(void *p, size_t len)
  * as opposed to the factory or MEBx one. device.h has no accessor for it, so this
  * reads device.c's flash key.
  */
-static bool
-admin_set(struct sim_device *dev)
-{
-    return sim_flash_get(sim_device_flash(dev), K_DEVICE_ADMIN_HA1) != NULL;
-}
-
 /* Writes phase 1 data device.h does not model (values NULL remove), all or none. */
 static int
 p2_store(struct sim_device *dev, const char *const *keys, const char *const *values,
@@ -591,7 +583,7 @@ m_get_admin_acl_entry_status(struct soap_ctx *c)
 
     if ((r = respond(c, SOAP_STATUS_SUCCESS)) != 0)
         return r;
-    return out_bool(c, NULL, "IsDefault", !admin_set(c->dev));
+    return out_bool(c, NULL, "IsDefault", !sim_device_admin_password_set(c->dev));
 }
 
 /* Whether user names the admin or an ACL entry already. */
@@ -1143,7 +1135,7 @@ m_set_tls_enabled(struct soap_ctx *c)
 static int
 m_commit_changes(struct soap_ctx *c)
 {
-    if (!admin_set(c->dev))
+    if (!sim_device_admin_password_set(c->dev))
         return respond(c, ST_DATA_MISSING);
     return respond(c, device_status(sim_device_commit(c->dev),
                                     SOAP_STATUS_INVALID_PROVISIONING_STATE));
