@@ -66,49 +66,31 @@
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Status codes AMT uses that lib/soap.h does not name (values as amttool lists them). */
-enum {
-    ST_INVALID_NAME = 0xc,
-    ST_MAX_LIMIT_REACHED = 0x17,
-    ST_INVALID_IP_ADDRESS = 0x1b,
-    ST_INVALID_DOMAIN_NAME = 0x1c,
-    ST_INVALID_NETMASK = 0x25,
-    ST_UNSUPPORTED_OEM_NUMBER = 0x801,
-    ST_INVALID_COMMAND = 0x803,
-    ST_INVALID_SPECIAL_COMMAND = 0x804,
-    ST_INVALID_HANDLE = 0x805,
-    ST_INVALID_REALM = 0x807,
-    ST_DATA_MISSING = 0x809,
-    ST_DUPLICATE = 0x80a,
-    ST_INVALID_KEY = 0x80e,
-    ST_CERT_KEY_NOT_MATCH = 0x810,
-};
-
 /* The event reason of each status we answer (kebab-case, as evlog wants it). */
 static const struct {
     uint32_t status;
     const char *reason;
 } status_reasons[] = {
     {SOAP_STATUS_INTERNAL_ERROR, "internal-error"},
-    {ST_INVALID_NAME, "invalid-name"},
+    {SOAP_STATUS_INVALID_NAME, "invalid-name"},
     {SOAP_STATUS_NOT_PERMITTED, "not-permitted"},
-    {ST_MAX_LIMIT_REACHED, "max-limit-reached"},
-    {ST_INVALID_IP_ADDRESS, "invalid-ip-address"},
-    {ST_INVALID_DOMAIN_NAME, "invalid-domain-name"},
+    {SOAP_STATUS_MAX_LIMIT_REACHED, "max-limit-reached"},
+    {SOAP_STATUS_INVALID_IP_ADDRESS, "invalid-ip-address"},
+    {SOAP_STATUS_INVALID_DOMAIN_NAME, "invalid-domain-name"},
     {SOAP_STATUS_INVALID_PROVISIONING_STATE, "invalid-provisioning-state"},
     {SOAP_STATUS_INVALID_PARAMETER, "invalid-parameter"},
-    {ST_INVALID_NETMASK, "invalid-netmask"},
-    {ST_UNSUPPORTED_OEM_NUMBER, "unsupported-oem-number"},
-    {ST_INVALID_COMMAND, "invalid-command"},
-    {ST_INVALID_SPECIAL_COMMAND, "invalid-special-command"},
-    {ST_INVALID_HANDLE, "invalid-handle"},
+    {SOAP_STATUS_INVALID_NETMASK, "invalid-netmask"},
+    {SOAP_STATUS_UNSUPPORTED_OEM_NUMBER, "unsupported-oem-number"},
+    {SOAP_STATUS_INVALID_COMMAND, "invalid-command"},
+    {SOAP_STATUS_INVALID_SPECIAL_COMMAND, "invalid-special-command"},
+    {SOAP_STATUS_INVALID_HANDLE, "invalid-handle"},
     {SOAP_STATUS_INVALID_PASSWORD, "invalid-password"},
-    {ST_INVALID_REALM, "invalid-realm"},
-    {ST_DATA_MISSING, "data-missing"},
-    {ST_DUPLICATE, "duplicate"},
-    {ST_INVALID_KEY, "invalid-key"},
+    {SOAP_STATUS_INVALID_REALM, "invalid-realm"},
+    {SOAP_STATUS_DATA_MISSING, "data-missing"},
+    {SOAP_STATUS_DUPLICATE, "duplicate"},
+    {SOAP_STATUS_INVALID_KEY, "invalid-key"},
     {SOAP_STATUS_INVALID_CERT, "invalid-cert"},
-    {ST_CERT_KEY_NOT_MATCH, "cert-key-not-match"},
+    {SOAP_STATUS_CERT_KEY_NOT_MATCH, "cert-key-not-match"},
     {SOAP_STATUS_UNSUPPORTED, "unsupported"},
 };
 
@@ -622,7 +604,8 @@ m_set_admin_acl_entry_ex(struct soap_ctx *c)
     if (r != 0 || ha1_len != 16)
         goto reply;
     if ((r = param_text(c, entry, "Username", user, sizeof(user))) != 0) {
-        st = r == AMT_ERR_TOO_LARGE ? ST_INVALID_NAME : SOAP_STATUS_INVALID_PARAMETER;
+        st = r == AMT_ERR_TOO_LARGE ? SOAP_STATUS_INVALID_NAME
+                                    : SOAP_STATUS_INVALID_PARAMETER;
         goto reply;
     }
     /* the admin may keep its name; another account's name is taken */
@@ -630,11 +613,12 @@ m_set_admin_acl_entry_ex(struct soap_ctx *c)
         const char *name = sim_device_acl_user(c->dev, i, NULL);
 
         if (name != NULL && strcmp(name, user) == 0) {
-            st = ST_DUPLICATE;
+            st = SOAP_STATUS_DUPLICATE;
             goto reply;
         }
     }
-    st = device_status(sim_device_set_admin_ha1(c->dev, user, ha1), ST_INVALID_NAME);
+    st = device_status(sim_device_set_admin_ha1(c->dev, user, ha1),
+                       SOAP_STATUS_INVALID_NAME);
 reply:
     r = respond(c, st);
 out:
@@ -699,12 +683,12 @@ read_realms(const struct soap_ctx *c, xmlNodePtr entry, unsigned *rights)
             }
         }
         if (!known)
-            return ST_INVALID_REALM;
+            return SOAP_STATUS_INVALID_REALM;
     }
     if (count == 0)
         return SOAP_STATUS_INVALID_PARAMETER;
     /* an account that can reach nothing here is of no use to anyone */
-    return *rights != 0 ? SOAP_STATUS_SUCCESS : ST_INVALID_REALM;
+    return *rights != 0 ? SOAP_STATUS_SUCCESS : SOAP_STATUS_INVALID_REALM;
 }
 
 /*
@@ -752,7 +736,8 @@ m_add_user_acl_entry_ex(struct soap_ctx *c)
     if (r != 0 || ha1_len != 16)
         goto reply;
     if ((r = param_text(c, digest, "DigestUsername", user, sizeof(user))) != 0) {
-        st = r == AMT_ERR_TOO_LARGE ? ST_INVALID_NAME : SOAP_STATUS_INVALID_PARAMETER;
+        st = r == AMT_ERR_TOO_LARGE ? SOAP_STATUS_INVALID_NAME
+                                    : SOAP_STATUS_INVALID_PARAMETER;
         goto reply;
     }
     if (param_text(c, entry, "AccessPermission", perm, sizeof(perm)) != 0)
@@ -764,15 +749,15 @@ m_add_user_acl_entry_ex(struct soap_ctx *c)
     if ((st = read_realms(c, entry, &rights)) != SOAP_STATUS_SUCCESS)
         goto reply;
     if (user_exists(c->dev, user)) {
-        st = ST_DUPLICATE;
+        st = SOAP_STATUS_DUPLICATE;
         goto reply;
     }
     if (sim_device_acl_count(c->dev) >= SIM_ACL_MAX) {
-        st = ST_MAX_LIMIT_REACHED;
+        st = SOAP_STATUS_MAX_LIMIT_REACHED;
         goto reply;
     }
-    st =
-        device_status(sim_device_acl_add_ha1(c->dev, user, ha1, rights), ST_INVALID_NAME);
+    st = device_status(sim_device_acl_add_ha1(c->dev, user, ha1, rights),
+                       SOAP_STATUS_INVALID_NAME);
 reply:
     if ((r = respond(c, st)) == 0 && st == SOAP_STATUS_SUCCESS)
         r = out_u32(c, NULL, "Handle", (uint32_t)(sim_device_acl_count(c->dev) - 1));
@@ -809,7 +794,7 @@ m_get_provisioning_server_otp(struct soap_ctx *c)
     int r;
 
     if (otp == NULL || *otp == '\0')
-        return respond(c, ST_DATA_MISSING);
+        return respond(c, SOAP_STATUS_DATA_MISSING);
     if ((text = b64_encode((const unsigned char *)otp, strlen(otp))) == NULL)
         return AMT_ERR_ALLOC;
     if ((r = respond(c, SOAP_STATUS_SUCCESS)) == 0)
@@ -861,9 +846,9 @@ m_set_trusted_fqdn_cn(struct soap_ctx *c)
         if (xmlsafe_ns(n) != NULL && strcmp(xmlsafe_ns(n), c->ns) != 0)
             continue;
         if (++count > FQDN_SUFFIXES_MAX)
-            return respond(c, ST_MAX_LIMIT_REACHED);
+            return respond(c, SOAP_STATUS_MAX_LIMIT_REACHED);
         if (scalar_text(n, one, sizeof(one)) != 0 || !dns_name_ok(one, FQDN_SUFFIX_MAX))
-            return respond(c, ST_INVALID_DOMAIN_NAME);
+            return respond(c, SOAP_STATUS_INVALID_DOMAIN_NAME);
         if (count > 1)
             strcat(list, ",");
         strcat(list, one);
@@ -956,7 +941,7 @@ read_chain(struct soap_ctx *c, STACK_OF(X509) *chain)
             (xmlsafe_ns(n) != NULL && strcmp(xmlsafe_ns(n), c->ns) != 0))
             return SOAP_STATUS_INVALID_PARAMETER;
         if (sk_X509_num(chain) >= CHAIN_CERTS_MAX)
-            return ST_MAX_LIMIT_REACHED;
+            return SOAP_STATUS_MAX_LIMIT_REACHED;
         if ((r = param_b64(n, CERT_DER_MAX, false, &der, &len)) != 0)
             return r == AMT_ERR_ALLOC ? SOAP_STATUS_INTERNAL_ERROR
                                       : SOAP_STATUS_INVALID_CERT;
@@ -975,7 +960,7 @@ read_chain(struct soap_ctx *c, STACK_OF(X509) *chain)
             return SOAP_STATUS_INTERNAL_ERROR;
         }
         if ((total += len) > CHAIN_DER_MAX)
-            return ST_MAX_LIMIT_REACHED;
+            return SOAP_STATUS_MAX_LIMIT_REACHED;
     }
     if (sk_X509_num(chain) == 0)
         return SOAP_STATUS_INVALID_PARAMETER;
@@ -1010,7 +995,7 @@ read_key(struct soap_ctx *c, X509 *leaf, EVP_PKEY **out)
     size_t len = 0;
     xmlNodePtr n;
     EVP_PKEY *key = NULL;
-    uint32_t st = ST_INVALID_KEY;
+    uint32_t st = SOAP_STATUS_INVALID_KEY;
     int r, bits;
 
     *out = NULL;
@@ -1021,7 +1006,8 @@ read_key(struct soap_ctx *c, X509 *leaf, EVP_PKEY **out)
         return SOAP_STATUS_INVALID_PARAMETER;
     } else {
         if ((r = param_b64(n, KEY_DER_MAX, true, &der, &len)) != 0)
-            return r == AMT_ERR_ALLOC ? SOAP_STATUS_INTERNAL_ERROR : ST_INVALID_KEY;
+            return r == AMT_ERR_ALLOC ? SOAP_STATUS_INTERNAL_ERROR
+                                      : SOAP_STATUS_INVALID_KEY;
         p = der;
         key = d2i_AutoPrivateKey(NULL, &p, (long)len);
         if (key != NULL && p != der + len)
@@ -1033,7 +1019,7 @@ read_key(struct soap_ctx *c, X509 *leaf, EVP_PKEY **out)
     if (bits < KEY_BITS_MIN || bits > KEY_BITS_MAX)
         goto out;
     if (X509_check_private_key(leaf, key) != 1) {
-        st = ST_CERT_KEY_NOT_MATCH;
+        st = SOAP_STATUS_CERT_KEY_NOT_MATCH;
         goto out;
     }
     *out = key;
@@ -1136,7 +1122,7 @@ static int
 m_commit_changes(struct soap_ctx *c)
 {
     if (!sim_device_admin_password_set(c->dev))
-        return respond(c, ST_DATA_MISSING);
+        return respond(c, SOAP_STATUS_DATA_MISSING);
     return respond(c, device_status(sim_device_commit(c->dev),
                                     SOAP_STATUS_INVALID_PROVISIONING_STATE));
 }
@@ -1225,9 +1211,9 @@ m_set_host_name(struct soap_ctx *c)
     char name[SIM_NAME_MAX + 1];
 
     if (param_text(c, NULL, "HostName", name, sizeof(name)) != 0)
-        return respond(c, ST_INVALID_NAME);
-    return respond(
-        c, device_status(sim_device_set_host_name(c->dev, name), ST_INVALID_NAME));
+        return respond(c, SOAP_STATUS_INVALID_NAME);
+    return respond(c, device_status(sim_device_set_host_name(c->dev, name),
+                                    SOAP_STATUS_INVALID_NAME));
 }
 
 static int
@@ -1236,9 +1222,9 @@ m_set_domain_name(struct soap_ctx *c)
     char name[SIM_NAME_MAX + 1];
 
     if (param_text(c, NULL, "DomainName", name, sizeof(name)) != 0)
-        return respond(c, ST_INVALID_DOMAIN_NAME);
+        return respond(c, SOAP_STATUS_INVALID_DOMAIN_NAME);
     return respond(c, device_status(sim_device_set_domain_name(c->dev, name),
-                                    ST_INVALID_DOMAIN_NAME));
+                                    SOAP_STATUS_INVALID_DOMAIN_NAME));
 }
 
 /* One wired interface, handle 0: amttool asks each handle for its settings. */
@@ -1291,7 +1277,7 @@ m_get_interface_settings(struct soap_ctx *c)
     if (param_u32(c, NULL, "InterfaceHandle", &handle) != 0)
         return respond(c, SOAP_STATUS_INVALID_PARAMETER);
     if (handle != 0)
-        return respond(c, ST_INVALID_HANDLE);
+        return respond(c, SOAP_STATUS_INVALID_HANDLE);
     dhcp = ipv4 == NULL || sscanf(ipv4, "%u %u %u %u %u", &addr[0], &addr[1], &addr[2],
                                   &addr[3], &addr[4]) != 5;
     if (dhcp) {
@@ -1350,7 +1336,7 @@ m_set_interface_settings(struct soap_ctx *c)
     if (param_u32(c, NULL, "InterfaceHandle", &handle) != 0)
         return respond(c, SOAP_STATUS_INVALID_PARAMETER);
     if (handle != 0)
-        return respond(c, ST_INVALID_HANDLE);
+        return respond(c, SOAP_STATUS_INVALID_HANDLE);
     if (param(c, NULL, "InterfaceDescriptor", &desc) != 0 ||
         param_text(c, desc, "InterfaceMode", mode, sizeof(mode)) != 0 ||
         param_u32(c, desc, "LinkPolicy", &policy) != 0 || policy == 0 || policy > 255)
@@ -1366,9 +1352,9 @@ m_set_interface_settings(struct soap_ctx *c)
             if (param_u32(c, params, ipv4_fields[i], &addr[i]) != 0)
                 return respond(c, SOAP_STATUS_INVALID_PARAMETER);
         if (addr[0] == 0 || addr[0] == 0xffffffffu)
-            return respond(c, ST_INVALID_IP_ADDRESS);
+            return respond(c, SOAP_STATUS_INVALID_IP_ADDRESS);
         if (!netmask_ok(addr[1]))
-            return respond(c, ST_INVALID_NETMASK);
+            return respond(c, SOAP_STATUS_INVALID_NETMASK);
         snprintf(ipv4_text, sizeof(ipv4_text), "%u %u %u %u %u", (unsigned)addr[0],
                  (unsigned)addr[1], (unsigned)addr[2], (unsigned)addr[3],
                  (unsigned)addr[4]);
@@ -1476,17 +1462,17 @@ m_remote_control(struct soap_ctx *c)
         param_u32_opt(c, NULL, "OEMparameters", 0, &unused) != 0)
         return respond(c, SOAP_STATUS_INVALID_PARAMETER);
     if (iana != IANA_INTEL)
-        return respond(c, ST_UNSUPPORTED_OEM_NUMBER);
+        return respond(c, SOAP_STATUS_UNSUPPORTED_OEM_NUMBER);
     for (size_t i = 0; i < ARRAY_LEN(special_ok); i++)
         known = known || special == special_ok[i];
     if (!known)
-        return respond(c, ST_INVALID_SPECIAL_COMMAND);
+        return respond(c, SOAP_STATUS_INVALID_SPECIAL_COMMAND);
     for (size_t i = 0; i < ARRAY_LEN(commands); i++)
         if (commands[i].command == command)
             return respond(
                 c, device_status(sim_device_power_action(c->dev, commands[i].action),
-                                 ST_INVALID_COMMAND));
-    return respond(c, ST_INVALID_COMMAND);
+                                 SOAP_STATUS_INVALID_COMMAND));
+    return respond(c, SOAP_STATUS_INVALID_COMMAND);
 }
 
 /* --- the services --- */
