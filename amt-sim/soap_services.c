@@ -35,7 +35,7 @@
  *  - GetProvisioningServerOTP: OTP is the base64 of the bytes set over the host
  *    interface; 0x809 (data missing) when none was set.
  *  - AddUserAclEntryEx: realms as in AMT's UserAclRealmType, mapped to our rights
- *    by realm_rights[] below.
+ *    by sim_realm_right (realms.c).
  *  - SetInterfaceSettings, SetTrustedFqdnCN and SetKerberosOptions keep what they
  *    are given under SIM_FLASH_P2_PREFIX "soap." and answer it back; the simulated
  *    network does not change (the device keeps listening on its --listen address).
@@ -61,6 +61,7 @@
 #include "evlog.h"
 #include "flash.h"
 #include "password.h"
+#include "realms.h"
 #include "soap.h"
 #include "xmlsafe.h"
 
@@ -626,37 +627,6 @@ out:
     return r;
 }
 
-/*
- * AMT's UserAclRealmType values and the simulator's right for each. Realms the
- * simulator has no service for are accepted and grant nothing; NetworkTime is the
- * only SOAP service behind SIM_RIGHT_NETWORK, and NetworkAdministration belongs
- * to the PT administration realm, as in AMT.
- */
-static const struct {
-    uint32_t realm;
-    unsigned right;
-} realm_rights[] = {
-    {2, SIM_RIGHT_REDIRECTION},    /* Redirection */
-    {3, SIM_RIGHT_ADMIN},          /* PT Administration */
-    {4, SIM_RIGHT_GENERAL_INFO},   /* Hardware Asset */
-    {5, SIM_RIGHT_REMOTE_CONTROL}, /* Remote Control */
-    {6, 0},                        /* Storage */
-    {7, SIM_RIGHT_EVENT_LOG},      /* Event Manager */
-    {8, 0},                        /* Storage Admin */
-    {9, 0},                        /* Agent Presence Local */
-    {10, 0},                       /* Agent Presence Remote */
-    {11, 0},                       /* Circuit Breaker */
-    {12, SIM_RIGHT_NETWORK},       /* Network Time */
-    {13, SIM_RIGHT_GENERAL_INFO},  /* General Info */
-    {14, 0},                       /* Firmware Update */
-    {15, 0},                       /* EIT */
-    {16, 0},                       /* Local UN */
-    {17, 0},                       /* Endpoint Access Control */
-    {18, 0},                       /* Endpoint Access Control Admin */
-    {19, SIM_RIGHT_EVENT_LOG},     /* Event Log Reader */
-    {20, SIM_RIGHT_EVENT_LOG},     /* Audit Log */
-};
-
 /* <Realms><Realm>5</Realm>...</Realms> as rights bits, or the status that refuses. */
 static uint32_t
 read_realms(const struct soap_ctx *c, xmlNodePtr entry, unsigned *rights)
@@ -670,20 +640,15 @@ read_realms(const struct soap_ctx *c, xmlNodePtr entry, unsigned *rights)
     for (xmlNodePtr n = xmlsafe_child(realms, NULL, NULL); n != NULL;
          n = xmlsafe_next(n, NULL, NULL)) {
         uint32_t realm;
-        bool known = false;
+        unsigned right;
 
         if (!xmlsafe_is(n, NULL, "Realm") ||
             (xmlsafe_ns(n) != NULL && strcmp(xmlsafe_ns(n), c->ns) != 0) ||
             ++count > REALMS_MAX || xmlsafe_text_u32(n, &realm) != 0)
             return SOAP_STATUS_INVALID_PARAMETER;
-        for (size_t i = 0; i < ARRAY_LEN(realm_rights); i++) {
-            if (realm_rights[i].realm == realm) {
-                *rights |= realm_rights[i].right;
-                known = true;
-            }
-        }
-        if (!known)
+        if (sim_realm_right(realm, &right) != 0)
             return SOAP_STATUS_INVALID_REALM;
+        *rights |= right;
     }
     if (count == 0)
         return SOAP_STATUS_INVALID_PARAMETER;

@@ -19,6 +19,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "realms.h"
 #include "wsman_classes.h"
 #include "xmlsafe.h"
 
@@ -29,55 +30,16 @@
     64 /* longer than AMT allows: the device's policy says why it refuses                \
         */
 
-/*
- * AMT realm numbers (UserAclRealmType) and the simulator right each grants: the
- * same table as the SOAP services' AddUserAclEntryEx. Realms with 0 are AMT realms
- * for features the simulator does not have; they grant nothing here, and an entry
- * that would grant nothing at all is refused as the SOAP side refuses it.
- */
-static const struct {
-    uint32_t realm;
-    unsigned right;
-} realm_rights[] = {
-    {2, SIM_RIGHT_REDIRECTION},    /* Redirection */
-    {3, SIM_RIGHT_ADMIN},          /* PT Administration */
-    {4, SIM_RIGHT_GENERAL_INFO},   /* Hardware Asset */
-    {5, SIM_RIGHT_REMOTE_CONTROL}, /* Remote Control */
-    {6, 0},                        /* Storage */
-    {7, SIM_RIGHT_EVENT_LOG},      /* Event Manager */
-    {8, 0},                        /* Storage Admin */
-    {9, 0},                        /* Agent Presence Local */
-    {10, 0},                       /* Agent Presence Remote */
-    {11, 0},                       /* Circuit Breaker */
-    {12, SIM_RIGHT_NETWORK},       /* Network Time */
-    {13, SIM_RIGHT_GENERAL_INFO},  /* General Information */
-    {14, 0},                       /* Firmware Update */
-    {15, 0},                       /* EIT */
-    {16, 0},                       /* LocalUN */
-    {17, 0},                       /* Endpoint Access Control */
-    {18, 0},                       /* Endpoint Access Control Admin */
-    {19, SIM_RIGHT_EVENT_LOG},     /* Event Log Reader */
-    {20, 0},                       /* Audit Log */
-    {21, 0},                       /* ACL Realm */
-};
-
-#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
-
 int
 ws_realms_to_rights(const uint32_t *realms, size_t n, unsigned *rights)
 {
     *rights = 0;
     for (size_t i = 0; i < n; i++) {
-        bool known = false;
+        unsigned right;
 
-        for (size_t k = 0; k < N_ELEMS(realm_rights) && !known; k++) {
-            if (realm_rights[k].realm == realms[i]) {
-                *rights |= realm_rights[k].right;
-                known = true;
-            }
-        }
-        if (!known)
+        if (sim_realm_right(realms[i], &right) != 0)
             return AMT_ERR_INVALID_ARGUMENT;
+        *rights |= right;
     }
     return 0;
 }
@@ -85,12 +47,7 @@ ws_realms_to_rights(const uint32_t *realms, size_t n, unsigned *rights)
 size_t
 ws_rights_to_realms(unsigned rights, uint32_t *realms, size_t max)
 {
-    size_t n = 0;
-
-    for (size_t k = 0; k < N_ELEMS(realm_rights) && n < max; k++)
-        if (realm_rights[k].right != 0 && (rights & realm_rights[k].right) != 0)
-            realms[n++] = realm_rights[k].realm;
-    return n;
+    return sim_rights_to_realms(rights, realms, max);
 }
 
 static uint32_t

@@ -25,6 +25,8 @@
 #include "services.h"
 #include "wsman.h"
 
+#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
 /* AMT's PT_STATUS values, as ReturnValue carries them (AMT Network Design Guide). */
 enum {
     PT_SUCCESS = 0,

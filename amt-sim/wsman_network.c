@@ -35,8 +35,6 @@
 #include "wsman_classes.h"
 #include "xmlsafe.h"
 
-#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
-
 #define CERT_CLASS "AMT_PublicKeyCertificate"
 #define CERT_ID_PREFIX "Intel(r) AMT Certificate: Handle: "
 #define CERT_MAX 32

@@ -69,8 +69,6 @@ static const struct ws_class *const classes[] = {
     &ws_public_key_certificate,
 };
 
-#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
-
 struct ws_enum {
     const struct sim_device *dev;
     char uuid[40]; /* with dev: a device freed and another at its address differ */

@@ -18,7 +18,6 @@
 #include "wsman_classes.h"
 #include "xmlsafe.h"
 
-#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 #define NAME_MAX_LEN SIM_NAME_MAX
 
 /* The managed computer as AMT names it in references. */
