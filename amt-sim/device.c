@@ -894,6 +894,39 @@ sim_device_acl_clear(struct sim_device *dev)
     return 0;
 }
 
+int
+sim_device_acl_remove(struct sim_device *dev, size_t i)
+{
+    static const char *const fields[] = {"user", "ha1", "rights"};
+    size_t n = sim_device_acl_count(dev);
+    char user[64], key[64], next[64];
+    int r = 0;
+
+    if (i >= n)
+        return AMT_ERR_NOT_FOUND;
+    snprintf(user, sizeof(user), "%s", sim_device_acl_user(dev, i, NULL));
+    for (size_t k = i; k + 1 < n && r == 0; k++) {
+        for (size_t f = 0; f < 3 && r == 0; f++) {
+            snprintf(key, sizeof(key), K_ACL_PREFIX "%zu.%s", k, fields[f]);
+            snprintf(next, sizeof(next), K_ACL_PREFIX "%zu.%s", k + 1, fields[f]);
+            r = sim_flash_set(dev->flash, key, sim_flash_get(dev->flash, next));
+        }
+    }
+    for (size_t f = 0; f < 3 && r == 0; f++) {
+        snprintf(key, sizeof(key), K_ACL_PREFIX "%zu.%s", n - 1, fields[f]);
+        r = sim_flash_set(dev->flash, key, NULL);
+    }
+    if (r == 0)
+        r = flash_set_u(dev, K_ACL_PREFIX "count", n - 1);
+    if (r != 0 || (r = save(dev)) != 0) {
+        sim_flash_rollback(dev->flash);
+        return r;
+    }
+    DEV_EVENT(dev, "OOB-8.1", EVLOG_RESULT_OK, EVLOG_STR("what", "acl-removed"),
+              EVLOG_STR("user", user));
+    return 0;
+}
+
 size_t
 sim_device_acl_count(const struct sim_device *dev)
 {

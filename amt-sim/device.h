@@ -206,6 +206,8 @@ int sim_device_unprovision(struct sim_device *dev, bool partial);
 int sim_device_acl_clear(struct sim_device *dev);
 int sim_device_acl_add(struct sim_device *dev, const char *user, const char *password,
                        unsigned rights);
+/* Removes entry i; the ones after it move up one place. */
+int sim_device_acl_remove(struct sim_device *dev, size_t i);
 size_t sim_device_acl_count(const struct sim_device *dev);
 /* The user name of ACL entry i and its rights; NULL past the end. */
 const char *sim_device_acl_user(const struct sim_device *dev, size_t i, unsigned *rights);

@@ -7,10 +7,8 @@
  * its SHA-256): they stay the same when another entry is removed, which indices
  * would not, and need no bookkeeping of their own.
  *
- * The device has no call to remove one entry, so RemoveUserAclEntry clears the
- * list and adds the other entries back: their OOB-8.1 "acl-added" events are
- * logged again. Removing every entry, one handle at a time, is how a client
- * empties the list (AMT has no "remove all").
+ * Removing every entry, one handle at a time, is how a client empties the list
+ * (AMT has no "remove all").
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,44 +203,6 @@ out:
     return r;
 }
 
-/* Clear, then add back every entry but the one at index skip. */
-static int
-remove_entry(struct ws_req *w, size_t skip)
-{
-    struct kept {
-        char user[USER_MAX + 1];
-        unsigned char ha1[16];
-        unsigned rights;
-    } *kept = NULL;
-    size_t n = sim_device_acl_count(w->dev), k = 0;
-    int r = AMT_ERR_ALLOC;
-
-    if (n > SIM_ACL_MAX || (kept = calloc(SIM_ACL_MAX, sizeof(*kept))) == NULL)
-        goto out;
-    for (size_t i = 0; i < n; i++) {
-        const char *user = sim_device_acl_user(w->dev, i, &kept[k].rights);
-
-        if (i == skip || user == NULL)
-            continue;
-        snprintf(kept[k].user, sizeof(kept[k].user), "%s", user);
-        if ((r = sim_device_user_ha1(w->dev, kept[k].user, kept[k].ha1, NULL)) != 0)
-            goto out;
-        k++;
-    }
-    if ((r = sim_device_acl_clear(w->dev)) != 0)
-        goto out;
-    for (size_t i = 0; i < k; i++)
-        if ((r = sim_device_acl_add_ha1(w->dev, kept[i].user, kept[i].ha1,
-                                        kept[i].rights)) != 0)
-            goto out;
-    r = 0;
-out:
-    if (kept != NULL)
-        OPENSSL_cleanse(kept, SIM_ACL_MAX * sizeof(*kept));
-    free(kept);
-    return r;
-}
-
 static int
 read_handle(struct ws_req *w, xmlNodePtr in, uint32_t *handle)
 {
@@ -267,7 +227,7 @@ remove_user(struct ws_req *w, const struct ws_inst *inst, xmlNodePtr in)
         return r;
     if ((i = entry_of_handle(w->dev, handle)) < 0)
         return ws_return(w, PT_INVALID_HANDLE, "invalid-handle");
-    if ((r = remove_entry(w, (size_t)i)) != 0)
+    if ((r = sim_device_acl_remove(w->dev, (size_t)i)) != 0)
         return r;
     forget_entry_data(w->dev, handle);
     if ((r = ws_p2_commit(w)) != 0)

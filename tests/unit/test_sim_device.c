@@ -311,6 +311,15 @@ test_acl_entries(void)
     CU_ASSERT_EQUAL(sim_device_user_ha1(f.dev, "bob", ha1, &rights), 0);
     ha1_of("bob", sim_device_realm(f.dev), GOOD_PASSWORD "x", want);
     CU_ASSERT_EQUAL(memcmp(ha1, want, 16), 0);
+    CU_ASSERT_EQUAL(sim_device_acl_remove(f.dev, 2), AMT_ERR_NOT_FOUND);
+    CU_ASSERT_EQUAL(sim_device_acl_remove(f.dev, 0), 0);
+    fixture_reopen(&f);
+    CU_ASSERT_EQUAL(sim_device_acl_count(f.dev), 1);
+    CU_ASSERT_STRING_EQUAL(sim_device_acl_user(f.dev, 0, &rights), "bob");
+    CU_ASSERT_EQUAL(rights, SIM_RIGHT_GENERAL_INFO);
+    CU_ASSERT_EQUAL(sim_device_user_ha1(f.dev, "alice", ha1, NULL), AMT_ERR_NOT_FOUND);
+    CU_ASSERT_EQUAL(sim_device_user_ha1(f.dev, "bob", ha1, NULL), 0);
+    CU_ASSERT_EQUAL(memcmp(ha1, want, 16), 0);
     CU_ASSERT_EQUAL(sim_device_acl_clear(f.dev), 0);
     CU_ASSERT_EQUAL(sim_device_acl_count(f.dev), 0);
     CU_ASSERT_EQUAL(sim_device_user_ha1(f.dev, "bob", ha1, NULL), AMT_ERR_NOT_FOUND);

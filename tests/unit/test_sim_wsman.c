@@ -826,7 +826,7 @@ test_phase2_on_4_0(void)
     reply_free(&rep);
 
     /* the log tells the same story, in the catalogue's order */
-    cleared = events_of(&f, "OOB-8.1", "ok", "what", "acl-cleared");
+    cleared = events_of(&f, "OOB-8.1", "ok", "what", "acl-removed");
     acl_added = events_of(&f, "OOB-8.1", "ok", "user", "operator1");
     CU_ASSERT_EQUAL(cleared.count, 1);
     CU_ASSERT_EQUAL(acl_added.count, 1);
