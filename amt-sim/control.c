@@ -10,6 +10,7 @@
 #include "err.h"
 #include "evlog.h"
 #include "linesrv.h"
+#include "services.h"
 
 #define CONTROL_CLIENTS_MAX 4
 #define CONTROL_WORDS_MAX 6
@@ -177,6 +178,8 @@ handle_line(void *arg, char *line, char *reply, size_t size)
     if (strcasecmp(w[0], "FAULT") == 0 && n >= 3) {
         error = do_fault(c, m, w, n);
     } else if (n == 2 && strcasecmp(w[0], "REBOOT") == 0) {
+        /* enumeration contexts live in the firmware's RAM */
+        sim_wsman_forget_device(m->dev);
         if (sim_device_reboot(m->dev) != 0 || sim_hello_sender_start(m->hello) != 0)
             error = "reboot-failed";
     } else if (n == 3 && strcasecmp(w[0], "UNPROVISION") == 0) {

@@ -6,10 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "clock.h"
+#include "control.h"
 #include "device.h"
 #include "err.h"
 #include "evlog.h"
@@ -17,7 +19,9 @@
 #include "hello_sender.h"
 #include "keypool.h"
 #include "loop.h"
+#include "net.h"
 #include "options.h"
+#include "services.h"
 
 #define EXIT_JOB_FAILED 1
 #define EXIT_USAGE 2
@@ -59,6 +63,10 @@ usage(FILE *out)
         "  --hello-schedule SPEC    INTERVALxDURATION,... (default %s)\n"
         "  --devices N              simulate N devices in this process (default 1)\n"
         "  --heci PATH              the host-interface socket (a fleet: PATH.N)\n"
+        "  --control PATH           a socket for faults, reboots and queries while\n"
+        "                           running (see amt-sim/control.h)\n"
+        "  --key-cache DIR          ready-made device keys, made there once and\n"
+        "                           reused: a fleet's first start without RSA work\n"
         "  --state factory|provisioned\n"
         "                           start state (default factory)\n"
         "  --admin-password P       with --state provisioned: the admin password\n"
@@ -155,6 +163,24 @@ out:
     return r;
 }
 
+/* Each device holds its listeners, connections and sockets: a fleet needs more
+ * descriptors than the usual soft limit of 1024. */
+static void
+raise_fd_limit(unsigned devices)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)devices * 16 + 256;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+        return;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
+        fprintf(
+            stderr,
+            "amt-sim: warning: %u devices may need %llu descriptors; the limit is %llu\n",
+            devices, (unsigned long long)want, (unsigned long long)rl.rlim_cur);
+}
+
 static void
 on_signal(struct sim_loop *loop, int fd, uint32_t events, void *arg)
 {
@@ -176,6 +202,15 @@ main(int argc, char **argv)
     struct sim_member *fleet = NULL;
     struct sim_env env;
     struct sim_watch *sigwatch = NULL;
+    struct sim_net *net = NULL;
+    struct sim_control *control = NULL;
+    struct sim_control_member *members = NULL;
+    struct sim_net_options net_options;
+    static const struct sim_http_handlers handlers = {
+        .soap = sim_soap_handle,
+        .wsman = sim_wsman_handle,
+        .is_soap_path = sim_soap_path,
+    };
     sigset_t mask;
     int sfd = -1, status = EXIT_JOB_FAILED, r;
     unsigned started = 0;
@@ -214,6 +249,18 @@ main(int argc, char **argv)
         fprintf(stderr, "amt-sim: signalfd: %s\n", strerror(errno));
         goto out;
     }
+    if (o.key_cache != NULL &&
+        sim_keypool_fill_cached(keys, o.key_cache, (size_t)o.devices, err, sizeof(err)) !=
+            0) {
+        fprintf(stderr, "amt-sim: key cache: %s\n", err);
+        goto out;
+    }
+    raise_fd_limit((unsigned)o.devices);
+    sim_net_options_default(&net_options);
+    if ((r = sim_net_new(loop, &handlers, &net_options, &net)) != 0) {
+        fprintf(stderr, "amt-sim: cannot start the network side: %s\n", amt_strerror(r));
+        goto out;
+    }
     env = (struct sim_env){.events = events, .clock = clock, .keys = keys};
     if ((fleet = calloc((size_t)o.devices, sizeof(*fleet))) == NULL)
         goto out;
@@ -230,6 +277,10 @@ main(int argc, char **argv)
             goto out;
         }
         started++;
+        if (sim_net_add_device(net, m->dev, err, sizeof(err)) != 0) {
+            fprintf(stderr, "amt-sim: device %u: %s\n", i, err);
+            goto out;
+        }
         if ((r = sim_hello_sender_new(loop, m->dev, &plan.schedule, &m->hello)) != 0 ||
             (r = sim_hello_sender_start(m->hello)) != 0) {
             fprintf(stderr, "amt-sim: device %u: hello sender: %s\n", i, amt_strerror(r));
@@ -242,6 +293,18 @@ main(int argc, char **argv)
             goto out;
         }
     }
+    if (o.control != NULL) {
+        if ((members = calloc((size_t)o.devices, sizeof(*members))) == NULL)
+            goto out;
+        for (unsigned i = 0; i < (unsigned)o.devices; i++)
+            members[i] =
+                (struct sim_control_member){.dev = fleet[i].dev, .hello = fleet[i].hello};
+        if (sim_control_new(loop, net, members, (size_t)o.devices, o.control, &control,
+                            err, sizeof(err)) != 0) {
+            fprintf(stderr, "amt-sim: control socket: %s\n", err);
+            goto out;
+        }
+    }
     fprintf(stderr, "amt-sim: %d device%s from %s, AMT %s, time scale %g\n", o.devices,
             o.devices == 1 ? "" : "s", o.listen, plan.profile.text, o.time_scale);
     if ((r = sim_loop_run(loop)) != 0) {
@@ -250,12 +313,18 @@ main(int argc, char **argv)
     }
     status = 0;
 out:
+    sim_control_free(control);
+    free(members);
     for (unsigned i = 0; fleet != NULL && i < started; i++) {
+        sim_net_remove_device(net, fleet[i].dev);
+        sim_wsman_forget_device(fleet[i].dev);
         sim_heci_free(fleet[i].heci);
         sim_hello_sender_free(fleet[i].hello);
         sim_device_free(fleet[i].dev);
     }
     free(fleet);
+    sim_wsman_forget_all();
+    sim_net_free(net);
     sim_loop_unwatch(loop, sigwatch);
     if (sfd >= 0)
         close(sfd);

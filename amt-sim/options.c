@@ -85,6 +85,8 @@ const struct settings_row sim_option_rows[] = {
     SETTINGS_STRING("", "hosts", NULL, struct sim_options, hosts, NULL),
     SETTINGS_STRING("", "hello-schedule", HELLO_SCHEDULE_DEFAULT, struct sim_options,
                     hello_schedule, check_schedule),
+    SETTINGS_STRING("", "control", NULL, struct sim_options, control, NULL),
+    SETTINGS_STRING("", "key-cache", NULL, struct sim_options, key_cache, NULL),
     SETTINGS_INT("", "lockout-failures", "5", struct sim_options, lockout_failures, 0,
                  1000),
     SETTINGS_DOUBLE("", "lockout-seconds", "60", struct sim_options, lockout_seconds, 0,

@@ -32,6 +32,8 @@ struct sim_options {
     bool tls;
     char *hosts;
     char *hello_schedule;
+    char *control;   /* the control socket's path */
+    char *key_cache; /* folder of ready-made device keys */
     int lockout_failures;
     double lockout_seconds;
 };

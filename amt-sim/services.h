@@ -48,6 +48,14 @@ struct sim_response {
 int sim_soap_handle(const struct sim_request *req, struct sim_response *resp);
 int sim_wsman_handle(const struct sim_request *req, struct sim_response *resp);
 
+/*
+ * Drops the enumeration contexts of dev: after an unprovision, and by whoever frees
+ * a device (a new one could be made at the same address). sim_wsman_forget_all drops
+ * every context (at exit).
+ */
+void sim_wsman_forget_device(const struct sim_device *dev);
+void sim_wsman_forget_all(void);
+
 /* True when path names one of the SOAP services (".../<Name>Service"). */
 bool sim_soap_path(const char *path);
 

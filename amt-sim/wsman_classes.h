@@ -287,12 +287,4 @@ int ws_realms_to_rights(const uint32_t *realms, size_t n, unsigned *rights);
 /* The realm numbers that stand for rights, in ascending order; returns how many. */
 size_t ws_rights_to_realms(unsigned rights, uint32_t *realms, size_t max);
 
-/*
- * Drops the enumeration contexts of dev: after an unprovision, and by whoever frees
- * a device (a new one could be made at the same address). ws_enum_forget_all drops
- * every context (at exit).
- */
-void ws_enum_forget_device(const struct sim_device *dev);
-void ws_enum_forget_all(void);
-
 #endif

@@ -97,7 +97,7 @@ enum_drop(size_t i)
 }
 
 void
-ws_enum_forget_device(const struct sim_device *dev)
+sim_wsman_forget_device(const struct sim_device *dev)
 {
     for (size_t i = 0; i < WS_ENUM_TOTAL; i++)
         if (enums[i] != NULL && enums[i]->dev == dev)
@@ -105,7 +105,7 @@ ws_enum_forget_device(const struct sim_device *dev)
 }
 
 void
-ws_enum_forget_all(void)
+sim_wsman_forget_all(void)
 {
     for (size_t i = 0; i < WS_ENUM_TOTAL; i++)
         enum_drop(i);

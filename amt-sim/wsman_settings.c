@@ -822,7 +822,7 @@ unprovision(struct ws_req *w, bool partial)
 
     if ((r = sim_device_unprovision(w->dev, partial)) != 0)
         return r;
-    ws_enum_forget_device(w->dev);
+    sim_wsman_forget_device(w->dev);
     return ws_return(w, PT_SUCCESS, NULL);
 }
 

@@ -102,7 +102,7 @@ fixture_open(struct fixture *f)
 static void
 fixture_free(struct fixture *f)
 {
-    ws_enum_forget_device(f->dev);
+    sim_wsman_forget_device(f->dev);
     sim_device_free(f->dev);
     f->dev = NULL;
 }
@@ -534,7 +534,7 @@ suite_cleanup(void)
 {
     char cmd[400];
 
-    ws_enum_forget_all();
+    sim_wsman_forget_all();
     evlog_free(events);
     clock_free(vclock);
     free(client_b64);
