@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@
 #include "loop.h"
 #include "net.h"
 #include "options.h"
+#include "redirection.h"
 #include "services.h"
 
 #define EXIT_JOB_FAILED 1
@@ -67,6 +69,9 @@ usage(FILE *out)
         "                           running (see amt-sim/control.h)\n"
         "  --key-cache DIR          ready-made device keys, made there once and\n"
         "                           reused: a fleet's first start without RSA work\n"
+        "  --sol on|off, --ider on|off\n"
+        "                           Serial over LAN and IDE redirection at start\n"
+        "                           (default: as the flash store has them)\n"
         "  --state factory|provisioned\n"
         "                           start state (default factory)\n"
         "  --admin-password P       with --state provisioned: the admin password\n"
@@ -204,6 +209,7 @@ main(int argc, char **argv)
     struct sim_watch *sigwatch = NULL;
     struct sim_net *net = NULL;
     struct sim_control *control = NULL;
+    struct sim_redir *redir = NULL;
     struct sim_control_member *members = NULL;
     struct sim_net_options net_options;
     static const struct sim_http_handlers handlers = {
@@ -261,6 +267,15 @@ main(int argc, char **argv)
         fprintf(stderr, "amt-sim: cannot start the network side: %s\n", amt_strerror(r));
         goto out;
     }
+    if ((r = sim_redir_new(loop, net, NULL, &redir)) != 0) {
+        fprintf(stderr, "amt-sim: cannot start redirection: %s\n", amt_strerror(r));
+        goto out;
+    }
+    /* a fleet keeps one flash folder per device inside the one given */
+    if (o.devices > 1 && mkdir(o.flash, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "amt-sim: %s: %s\n", o.flash, strerror(errno));
+        goto out;
+    }
     env = (struct sim_env){.events = events, .clock = clock, .keys = keys};
     if ((fleet = calloc((size_t)o.devices, sizeof(*fleet))) == NULL)
         goto out;
@@ -277,6 +292,13 @@ main(int argc, char **argv)
             goto out;
         }
         started++;
+        if ((o.sol != 0 &&
+             sim_device_set_switch(m->dev, SIM_SWITCH_SOL, o.sol == 1) != 0) ||
+            (o.ider != 0 &&
+             sim_device_set_switch(m->dev, SIM_SWITCH_IDER, o.ider == 1) != 0)) {
+            fprintf(stderr, "amt-sim: device %u: cannot set SOL or IDE-R\n", i);
+            goto out;
+        }
         if (sim_net_add_device(net, m->dev, err, sizeof(err)) != 0) {
             fprintf(stderr, "amt-sim: device %u: %s\n", i, err);
             goto out;
@@ -313,6 +335,7 @@ main(int argc, char **argv)
     }
     status = 0;
 out:
+    sim_redir_free(redir);
     sim_control_free(control);
     free(members);
     for (unsigned i = 0; fleet != NULL && i < started; i++) {

@@ -9,6 +9,8 @@
 #include "uuid.h"
 
 static const char *const state_names[] = {"factory", "provisioned", NULL};
+/* "keep": a restart must not undo what a provisioning session set */
+static const char *const switch_names[] = {"keep", "on", "off", NULL};
 
 static int
 check_ipv4(const char *text, const char **why)
@@ -87,6 +89,8 @@ const struct settings_row sim_option_rows[] = {
                     hello_schedule, check_schedule),
     SETTINGS_STRING("", "control", NULL, struct sim_options, control, NULL),
     SETTINGS_STRING("", "key-cache", NULL, struct sim_options, key_cache, NULL),
+    SETTINGS_ENUM("", "sol", "keep", struct sim_options, sol, switch_names),
+    SETTINGS_ENUM("", "ider", "keep", struct sim_options, ider, switch_names),
     SETTINGS_INT("", "lockout-failures", "5", struct sim_options, lockout_failures, 0,
                  1000),
     SETTINGS_DOUBLE("", "lockout-seconds", "60", struct sim_options, lockout_seconds, 0,

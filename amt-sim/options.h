@@ -34,6 +34,8 @@ struct sim_options {
     char *hello_schedule;
     char *control;   /* the control socket's path */
     char *key_cache; /* folder of ready-made device keys */
+    int sol;         /* 0 keep what the flash says, 1 on, 2 off */
+    int ider;
     int lockout_failures;
     double lockout_seconds;
 };
