@@ -282,7 +282,7 @@ hold(struct net_dev *nd, enum sim_port port, int fd, const struct sockaddr_in *p
 }
 
 static void
-bridge_closed(struct sim_tls_bridge *b, void *arg)
+bridge_closed(void *arg)
 {
     struct bridge_ref *ref = arg;
     struct net_dev *nd = ref->nd;

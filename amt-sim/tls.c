@@ -638,7 +638,7 @@ bridge_close(struct sim_tls_bridge *b)
 
     bridge_release(b);
     if (cb != NULL)
-        cb(b, arg);
+        cb(arg);
 }
 
 /* Moves what can move; false when the bridge is finished or broken. */

@@ -76,7 +76,7 @@ void sim_tls_handshake_free(struct sim_tls_handshake *hs);
  * start, ssl and fd stay the caller's.
  */
 struct sim_tls_bridge;
-typedef void (*sim_tls_bridge_closed_cb)(struct sim_tls_bridge *b, void *arg);
+typedef void (*sim_tls_bridge_closed_cb)(void *arg);
 
 int sim_tls_bridge_new(struct sim_loop *loop, SSL *ssl, int fd,
                        sim_tls_bridge_closed_cb closed_cb, void *arg, int *app_fd,
