@@ -21,7 +21,7 @@
 #define UUID "8c3f2a10-55d1-4c1e-9a6b-0123456789ab"
 #define UUID_UPPER "8C3F2A10-55D1-4C1E-9A6B-0123456789AB"
 
-static char tmp_path[4096];
+static char tmp_path[256];
 
 /* A fresh empty file under $TMPDIR (or /tmp); removed by the suite cleanup. */
 static const char *
