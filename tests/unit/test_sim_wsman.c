@@ -568,7 +568,7 @@ add_wifi(struct fixture *f, const char *name, const char *priority, const char *
     struct wsman_msg *m =
         request(WSMAN_INVOKE, "AMT_WiFiPortConfigurationService", "AddWiFiSettings");
     xmlNodePtr s, ieee;
-    char proto[8];
+    char proto[16];
 
     epr(m, NULL, "WiFiEndpoint", "CIM_WiFiEndpoint", "Name", "WiFi Endpoint 0");
     CU_ASSERT_EQUAL_FATAL(wsman_msg_add(m, NULL, "WiFiEndpointSettingsInput", NULL, &s),
