@@ -135,6 +135,14 @@ sim_options_plan(const struct sim_options *o, struct sim_fleet_plan *plan, char 
             return fail(err, errlen, "root-hash: \"%s\" is not a thumbprint",
                         o->root_hash.items[i]);
     plan->n_roots = o->root_hash.n;
+    /* the seed's generation stores SHA-1 thumbprints only; later ones any type */
+    for (size_t i = 0; i < plan->n_roots; i++)
+        if (plan->profile.hello_hash == AMT_HASH_SHA1 &&
+            plan->roots[i].type != AMT_HASH_SHA1)
+            return fail(
+                err, errlen,
+                "root-hash: AMT %s stores SHA-1 root thumbprints only, not \"%s\"",
+                plan->profile.text, o->root_hash.items[i]);
     if (uuid_parse(o->uuid, &plan->first_uuid) != 0)
         return fail(err, errlen, "uuid: \"%s\" is not a UUID", o->uuid);
     if (inet_pton(AF_INET, o->listen, &a) != 1)

@@ -19,6 +19,9 @@ expect_exit 2 "bad version" -- "$SIM" --flash "$T/f" --amt-version 99.0
 expect_stderr "amt-version"
 expect_exit 2 "bad root hash" -- "$SIM" --flash "$T/f" --root-hash sha1:abcd
 expect_stderr "root-hash"
+expect_exit 2 "SHA-256 root on a SHA-1 generation" -- "$SIM" --flash "$T/f" --amt-version 4.0 \
+  --root-hash "$(cat "$AMT_CERTS_DIR/root-ca.sha256.txt")"
+expect_stderr "SHA-1 root thumbprints only"
 expect_exit 2 "password without provisioned state" -- "$SIM" --flash "$T/f" --admin-password 'P@ssw0rd1'
 expect_stderr "admin-password"
 expect_exit 2 "provisioned state without password" -- "$SIM" --flash "$T/f" --state provisioned
