@@ -16,7 +16,7 @@
 #define CONTROL_WORDS_MAX 6
 
 struct sim_control {
-    struct sim_loop *loop;
+    struct amt_loop *loop;
     struct sim_net *net;
     const struct sim_control_member *members;
     size_t n;
@@ -159,11 +159,11 @@ handle_line(void *arg, char *line, char *reply, size_t size)
         return;
     }
     if (n == 1 && strcasecmp(w[0], "TIME") == 0) {
-        snprintf(reply, size, "OK %.3f", sim_loop_now(c->loop));
+        snprintf(reply, size, "OK %.3f", loop_now(c->loop));
         return;
     }
     if (n == 1 && strcasecmp(w[0], "STOP") == 0) {
-        sim_loop_stop(c->loop);
+        loop_stop(c->loop);
         snprintf(reply, size, "OK");
         return;
     }
@@ -198,7 +198,7 @@ handle_line(void *arg, char *line, char *reply, size_t size)
 }
 
 int
-sim_control_new(struct sim_loop *loop, struct sim_net *net,
+sim_control_new(struct amt_loop *loop, struct sim_net *net,
                 const struct sim_control_member *members, size_t n, const char *path,
                 struct sim_control **out, char *errbuf, size_t errlen)
 {

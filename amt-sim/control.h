@@ -37,7 +37,7 @@ struct sim_control_member {
 struct sim_control;
 
 /* members (n of them) and net stay the caller's and must outlive the control. */
-int sim_control_new(struct sim_loop *loop, struct sim_net *net,
+int sim_control_new(struct amt_loop *loop, struct sim_net *net,
                     const struct sim_control_member *members, size_t n, const char *path,
                     struct sim_control **out, char *errbuf, size_t errlen);
 void sim_control_free(struct sim_control *c);

@@ -321,10 +321,10 @@ ensure_tls_credentials(struct sim_device *dev)
     if (sim_flash_get(dev->flash, K_TLS_KEY) != NULL &&
         sim_flash_get(dev->flash, K_TLS_CERT) != NULL)
         return 0;
-    if ((r = sim_keypool_take(dev->env != NULL ? dev->env->keys : NULL, &key)) != 0)
+    if ((r = keypool_take(dev->env != NULL ? dev->env->keys : NULL, &key)) != 0)
         return r;
     snprintf(cn, sizeof(cn), "iAMT-%s", dev->uuid_text);
-    r = sim_make_self_signed(key, cn, &key_pem, &cert_pem);
+    r = keypool_self_signed(key, cn, &key_pem, &cert_pem);
     EVP_PKEY_free(key);
     if (r != 0)
         return r;

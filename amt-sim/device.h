@@ -28,14 +28,14 @@
 
 struct evlog;
 struct amt_clock;
-struct sim_keypool;
+struct keypool;
 
 /* What the devices of one process share; any member may be NULL (no events, real
  * time, keys made on demand). */
 struct sim_env {
     struct evlog *events;
     struct amt_clock *clock;
-    struct sim_keypool *keys;
+    struct keypool *keys;
 };
 
 enum sim_state {

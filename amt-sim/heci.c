@@ -82,7 +82,7 @@ handle_line(void *arg, char *line, char *reply, size_t size)
 }
 
 int
-sim_heci_new(struct sim_loop *loop, struct sim_device *dev, const char *path,
+sim_heci_new(struct amt_loop *loop, struct sim_device *dev, const char *path,
              struct sim_heci **out, char *errbuf, size_t errlen)
 {
     struct sim_linesrv_options o = {

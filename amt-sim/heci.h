@@ -33,7 +33,7 @@ struct sim_heci;
  * Listens at path (mode 0600). A stale socket file left by an earlier run is
  * replaced; any other file at path is an error, never removed.
  */
-int sim_heci_new(struct sim_loop *loop, struct sim_device *dev, const char *path,
+int sim_heci_new(struct amt_loop *loop, struct sim_device *dev, const char *path,
                  struct sim_heci **out, char *errbuf, size_t errlen);
 /* Closes the socket and removes its file. */
 void sim_heci_free(struct sim_heci *h);

@@ -17,7 +17,7 @@
 #include "hello.h"
 
 struct sim_hello_sender {
-    struct sim_loop *loop;
+    struct amt_loop *loop;
     struct sim_device *dev;
     struct hello_schedule schedule;
     double window_start; /* virtual time of the window's slot 0 */
@@ -26,11 +26,11 @@ struct sim_hello_sender {
     unsigned sent;
     bool running;
     bool wrong_roots;
-    struct sim_timer *timer;
+    struct loop_timer *timer;
     /* the connection of the hello in flight, if any */
     int fd;
-    struct sim_watch *watch;
-    struct sim_timer *deadline;
+    struct loop_watch *watch;
+    struct loop_timer *deadline;
     unsigned char buf[HELLO_ENCODED_MAX];
     size_t len, off;
     char target[300];
@@ -39,7 +39,7 @@ struct sim_hello_sender {
 };
 
 #define SENDER_EVENT(s, result, ...)                                                     \
-    evlog_emit(sim_device_events((s)->dev), sim_loop_now((s)->loop), EVLOG_ACTOR_AMT,    \
+    evlog_emit(sim_device_events((s)->dev), loop_now((s)->loop), EVLOG_ACTOR_AMT,        \
                sim_device_uuid_text((s)->dev), "OOB-1", (result), __VA_ARGS__)
 
 static void schedule_next(struct sim_hello_sender *s);
@@ -80,9 +80,9 @@ sim_hello_target(const struct sim_device *dev, char *host, size_t size, unsigned
 static void
 close_connection(struct sim_hello_sender *s)
 {
-    sim_loop_unwatch(s->loop, s->watch);
+    loop_unwatch(s->loop, s->watch);
     s->watch = NULL;
-    sim_loop_timer_cancel(s->loop, s->deadline);
+    loop_timer_cancel(s->loop, s->deadline);
     s->deadline = NULL;
     if (s->fd >= 0)
         close(s->fd);
@@ -109,7 +109,7 @@ finish(struct sim_hello_sender *s, const char *reason, int err)
 }
 
 static void
-on_deadline(struct sim_loop *loop, void *arg)
+on_deadline(struct amt_loop *loop, void *arg)
 {
     struct sim_hello_sender *s = arg;
 
@@ -118,7 +118,7 @@ on_deadline(struct sim_loop *loop, void *arg)
 }
 
 static void
-on_writable(struct sim_loop *loop, int fd, uint32_t events, void *arg)
+on_writable(struct amt_loop *loop, int fd, uint32_t events, void *arg)
 {
     struct sim_hello_sender *s = arg;
     int soerr = 0;
@@ -248,7 +248,7 @@ send_one(struct sim_hello_sender *s)
     }
     if (resolve(s->dev, s->target, s->port, &addr, &reason) != 0) {
         /* NET-DNS: without a name for ProvisionServer no hello can be delivered */
-        evlog_emit(sim_device_events(s->dev), sim_loop_now(s->loop), EVLOG_ACTOR_AMT,
+        evlog_emit(sim_device_events(s->dev), loop_now(s->loop), EVLOG_ACTOR_AMT,
                    sim_device_uuid_text(s->dev), "NET-DNS", EVLOG_RESULT_FAIL,
                    EVLOG_REASON(reason), EVLOG_STR("name", s->target));
         finish(s, reason, 0);
@@ -264,16 +264,16 @@ send_one(struct sim_hello_sender *s)
         finish(s, errno == ECONNREFUSED ? "connect-refused" : "connect-failed", errno);
         return;
     }
-    if (sim_loop_watch(s->loop, s->fd, EPOLLOUT, on_writable, s, &s->watch) != 0 ||
-        sim_loop_timer_at(s->loop, sim_loop_now(s->loop) + HELLO_SEND_TIMEOUT,
-                          on_deadline, s, &s->deadline) != 0) {
+    if (loop_watch(s->loop, s->fd, EPOLLOUT, on_writable, s, &s->watch) != 0 ||
+        loop_timer_at(s->loop, loop_now(s->loop) + HELLO_SEND_TIMEOUT, on_deadline, s,
+                      &s->deadline) != 0) {
         finish(s, "loop-failed", 0);
         return;
     }
 }
 
 static void
-on_timer(struct sim_loop *loop, void *arg)
+on_timer(struct amt_loop *loop, void *arg)
 {
     struct sim_hello_sender *s = arg;
 
@@ -302,7 +302,7 @@ schedule_next(struct sim_hello_sender *s)
                      EVLOG_INT("sent", s->retry_count));
         return;
     }
-    if (sim_loop_timer_at(s->loop, s->window_start + t, on_timer, s, &s->timer) != 0)
+    if (loop_timer_at(s->loop, s->window_start + t, on_timer, s, &s->timer) != 0)
         s->running = false;
 }
 
@@ -318,7 +318,7 @@ on_state(struct sim_device *dev, enum sim_state from, enum sim_state to, void *a
 }
 
 int
-sim_hello_sender_new(struct sim_loop *loop, struct sim_device *dev,
+sim_hello_sender_new(struct amt_loop *loop, struct sim_device *dev,
                      const struct hello_schedule *schedule, struct sim_hello_sender **out)
 {
     struct sim_hello_sender *s;
@@ -359,7 +359,7 @@ sim_hello_sender_start(struct sim_hello_sender *s)
     if (sim_device_state(s->dev) == SIM_STATE_PROVISIONED)
         return 0;
     s->running = true;
-    s->window_start = sim_loop_now(s->loop);
+    s->window_start = loop_now(s->loop);
     s->next_index = 0;
     s->retry_count = 0;
     schedule_next(s);
@@ -370,7 +370,7 @@ void
 sim_hello_sender_stop(struct sim_hello_sender *s)
 {
     s->running = false;
-    sim_loop_timer_cancel(s->loop, s->timer);
+    loop_timer_cancel(s->loop, s->timer);
     s->timer = NULL;
     close_connection(s);
 }

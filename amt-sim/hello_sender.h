@@ -22,7 +22,7 @@
 struct sim_hello_sender;
 
 /* schedule NULL = the catalogue's. The sender registers for the device's state. */
-int sim_hello_sender_new(struct sim_loop *loop, struct sim_device *dev,
+int sim_hello_sender_new(struct amt_loop *loop, struct sim_device *dev,
                          const struct hello_schedule *schedule,
                          struct sim_hello_sender **out);
 void sim_hello_sender_free(struct sim_hello_sender *s);

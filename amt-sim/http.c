@@ -43,12 +43,12 @@ static const char body_locked_out[] =
 struct http_conn;
 
 struct sim_http {
-    struct sim_loop *loop;
+    struct amt_loop *loop;
     struct sim_http_handlers handlers;
     struct sim_http_options opt;
     struct MHD_Daemon *daemon;
-    struct sim_watch *watch;
-    struct sim_timer *timer;
+    struct loop_watch *watch;
+    struct loop_timer *timer;
     bool in_run;
     bool cutting; /* a fault is cutting a connection: the daemon's complaint is ours */
     /* given to libmicrohttpd, which keeps the pointer, not a copy */
@@ -100,7 +100,7 @@ struct http_req {
     bool too_large;
     bool answered;
     bool delay_done;
-    struct sim_timer *delay_timer;
+    struct loop_timer *delay_timer;
 };
 
 /* --- the daemon on the loop --- */
@@ -119,7 +119,7 @@ http_run(struct sim_http *h)
 }
 
 static void
-http_timer(struct sim_loop *loop, void *arg)
+http_timer(struct amt_loop *loop, void *arg)
 {
     struct sim_http *h = arg;
 
@@ -131,7 +131,7 @@ http_timer(struct sim_loop *loop, void *arg)
 static double
 real_to_virtual(struct sim_http *h, double real_seconds)
 {
-    double per_virtual = clock_real_delay(sim_loop_clock(h->loop), 1.0);
+    double per_virtual = clock_real_delay(loop_clock(h->loop), 1.0);
 
     return per_virtual > 0 ? real_seconds / per_virtual : real_seconds;
 }
@@ -141,18 +141,17 @@ http_reschedule(struct sim_http *h)
 {
     MHD_UNSIGNED_LONG_LONG ms = 0;
 
-    sim_loop_timer_cancel(h->loop, h->timer);
+    loop_timer_cancel(h->loop, h->timer);
     h->timer = NULL;
     if (MHD_get_timeout(h->daemon, &ms) != MHD_YES)
         return;
-    if (sim_loop_timer_at(h->loop,
-                          sim_loop_now(h->loop) + real_to_virtual(h, ms / 1000.0),
-                          http_timer, h, &h->timer) != 0)
+    if (loop_timer_at(h->loop, loop_now(h->loop) + real_to_virtual(h, ms / 1000.0),
+                      http_timer, h, &h->timer) != 0)
         fprintf(stderr, "amt-sim: %s: no timer for the HTTP daemon\n", __func__);
 }
 
 static void
-http_io(struct sim_loop *loop, int fd, uint32_t events, void *arg)
+http_io(struct amt_loop *loop, int fd, uint32_t events, void *arg)
 {
     http_run(arg);
 }
@@ -733,7 +732,7 @@ process(struct http_conn *conn, struct http_req *req, const char *url, const cha
 }
 
 static void
-delay_over(struct sim_loop *loop, void *arg)
+delay_over(struct amt_loop *loop, void *arg)
 {
     struct http_req *req = arg;
 
@@ -836,8 +835,8 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url, const char *me
         return answer_static(conn, req, method, url, MHD_HTTP_CONTENT_TOO_LARGE,
                              "request body too large\n", "text/plain", NULL);
     if (site->delay > 0 && !req->delay_done) {
-        if (sim_loop_timer_at(conn->h->loop, sim_loop_now(conn->h->loop) + site->delay,
-                              delay_over, req, &req->delay_timer) != 0)
+        if (loop_timer_at(conn->h->loop, loop_now(conn->h->loop) + site->delay,
+                          delay_over, req, &req->delay_timer) != 0)
             return MHD_NO;
         conn->suspended = req;
         MHD_suspend_connection(mc);
@@ -855,7 +854,7 @@ on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 
     if (req == NULL)
         return;
-    sim_loop_timer_cancel(h->loop, req->delay_timer);
+    loop_timer_cancel(h->loop, req->delay_timer);
     if (req->conn->suspended == req)
         req->conn->suspended = NULL;
     wipe_free(req->body, req->cap);
@@ -957,7 +956,7 @@ sim_http_options_default(struct sim_http_options *o)
 }
 
 int
-sim_http_new(struct sim_loop *loop, const struct sim_http_handlers *handlers,
+sim_http_new(struct amt_loop *loop, const struct sim_http_handlers *handlers,
              const struct sim_http_options *options, struct sim_http **out)
 {
     struct sim_http *h = NULL;
@@ -1005,7 +1004,7 @@ sim_http_new(struct sim_loop *loop, const struct sim_http_handlers *handlers,
         r = AMT_ERR_NET_HTTP;
         goto out;
     }
-    if ((r = sim_loop_watch(loop, di->epoll_fd, EPOLLIN, http_io, h, &h->watch)) != 0)
+    if ((r = loop_watch(loop, di->epoll_fd, EPOLLIN, http_io, h, &h->watch)) != 0)
         goto out;
     *out = h;
     h = NULL;
@@ -1022,8 +1021,8 @@ sim_http_free(struct sim_http *h)
         return;
     if (h->n_sites != 0)
         fprintf(stderr, "amt-sim: %s: %zu sites still open\n", __func__, h->n_sites);
-    sim_loop_unwatch(h->loop, h->watch);
-    sim_loop_timer_cancel(h->loop, h->timer);
+    loop_unwatch(h->loop, h->watch);
+    loop_timer_cancel(h->loop, h->timer);
     if (h->daemon != NULL)
         MHD_stop_daemon(h->daemon);
     for (size_t i = 0; i < h->by_fd_size; i++)
@@ -1069,7 +1068,7 @@ sim_http_site_free(struct sim_http_site *site)
                       EVLOG_STR("cause", "device-removed"));
         site_unlink(conn);
         if (conn->suspended != NULL) {
-            sim_loop_timer_cancel(h->loop, conn->suspended->delay_timer);
+            loop_timer_cancel(h->loop, conn->suspended->delay_timer);
             conn->suspended->delay_timer = NULL;
             conn->suspended = NULL;
             MHD_resume_connection(conn->mc);

@@ -1,6 +1,6 @@
 /*
  * HTTP and Digest for every device of the process: one libmicrohttpd daemon in
- * external epoll mode on the sim_loop, without a listening socket of its own.
+ * external epoll mode on the event loop, without a listening socket of its own.
  * net.c hands it each connection (MHD_add_connection): plain 16992 sockets as they
  * are, 16993 through a socket pair whose other end the TLS bridge pumps.
  *
@@ -48,7 +48,7 @@ void sim_http_options_default(struct sim_http_options *o);
 
 struct sim_http;
 
-int sim_http_new(struct sim_loop *loop, const struct sim_http_handlers *handlers,
+int sim_http_new(struct amt_loop *loop, const struct sim_http_handlers *handlers,
                  const struct sim_http_options *options, struct sim_http **out);
 /* Connections still open are closed; sites must be freed first. */
 void sim_http_free(struct sim_http *h);

@@ -20,18 +20,18 @@
 struct linesrv_client {
     struct sim_linesrv *srv;
     int fd;
-    struct sim_watch *watch;
+    struct loop_watch *watch;
     char buf[LINESRV_LINE_MAX];
     size_t len;
 };
 
 struct sim_linesrv {
-    struct sim_loop *loop;
+    struct amt_loop *loop;
     struct sim_linesrv_options o;
     char *path;
     int fd;
     bool bound; /* the socket file is ours to remove */
-    struct sim_watch *watch;
+    struct loop_watch *watch;
     struct linesrv_client **clients;
 };
 
@@ -43,7 +43,7 @@ client_close(struct linesrv_client *c)
     for (unsigned i = 0; i < s->o.max_clients; i++)
         if (s->clients[i] == c)
             s->clients[i] = NULL;
-    sim_loop_unwatch(s->loop, c->watch);
+    loop_unwatch(s->loop, c->watch);
     close(c->fd);
     OPENSSL_cleanse(c->buf, sizeof(c->buf));
     free(c);
@@ -74,7 +74,7 @@ refuse(struct linesrv_client *c, const char *why)
 
 /* Example input: "SET-OTP 7bE!c0dE42x\n" */
 static void
-on_client(struct sim_loop *loop, int fd, uint32_t events, void *arg)
+on_client(struct amt_loop *loop, int fd, uint32_t events, void *arg)
 {
     struct linesrv_client *c = arg;
     char reply[LINESRV_REPLY_MAX];
@@ -118,7 +118,7 @@ on_client(struct sim_loop *loop, int fd, uint32_t events, void *arg)
 }
 
 static void
-on_accept(struct sim_loop *loop, int fd, uint32_t events, void *arg)
+on_accept(struct amt_loop *loop, int fd, uint32_t events, void *arg)
 {
     struct sim_linesrv *s = arg;
     struct linesrv_client *c;
@@ -137,7 +137,7 @@ on_accept(struct sim_loop *loop, int fd, uint32_t events, void *arg)
     }
     c->srv = s;
     c->fd = cfd;
-    if (sim_loop_watch(loop, cfd, EPOLLIN, on_client, c, &c->watch) != 0) {
+    if (loop_watch(loop, cfd, EPOLLIN, on_client, c, &c->watch) != 0) {
         close(cfd);
         free(c);
         return;
@@ -160,7 +160,7 @@ set_error(char *errbuf, size_t errlen, const char *fmt, ...)
 }
 
 int
-sim_linesrv_new(struct sim_loop *loop, const struct sim_linesrv_options *o,
+sim_linesrv_new(struct amt_loop *loop, const struct sim_linesrv_options *o,
                 struct sim_linesrv **out, char *errbuf, size_t errlen)
 {
     struct sim_linesrv *s = NULL;
@@ -208,7 +208,7 @@ sim_linesrv_new(struct sim_loop *loop, const struct sim_linesrv_options *o,
         r = AMT_ERR_SYSTEM;
         goto out;
     }
-    if ((r = sim_loop_watch(loop, s->fd, EPOLLIN, on_accept, s, &s->watch)) != 0)
+    if ((r = loop_watch(loop, s->fd, EPOLLIN, on_accept, s, &s->watch)) != 0)
         goto out;
     *out = s;
     s = NULL;
@@ -226,7 +226,7 @@ sim_linesrv_free(struct sim_linesrv *s)
     for (unsigned i = 0; s->clients != NULL && i < s->o.max_clients; i++)
         if (s->clients[i] != NULL)
             client_close(s->clients[i]);
-    sim_loop_unwatch(s->loop, s->watch);
+    loop_unwatch(s->loop, s->watch);
     if (s->fd >= 0)
         close(s->fd);
     if (s->bound)

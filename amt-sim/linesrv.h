@@ -36,7 +36,7 @@ struct sim_linesrv_options {
  * Listens at path (mode 0600). A stale socket file left by an earlier run is
  * replaced; any other file at path is an error, never removed.
  */
-int sim_linesrv_new(struct sim_loop *loop, const struct sim_linesrv_options *o,
+int sim_linesrv_new(struct amt_loop *loop, const struct sim_linesrv_options *o,
                     struct sim_linesrv **out, char *errbuf, size_t errlen);
 /* Closes the socket and removes its file. */
 void sim_linesrv_free(struct sim_linesrv *s);

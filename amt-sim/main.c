@@ -187,12 +187,12 @@ raise_fd_limit(unsigned devices)
 }
 
 static void
-on_signal(struct sim_loop *loop, int fd, uint32_t events, void *arg)
+on_signal(struct amt_loop *loop, int fd, uint32_t events, void *arg)
 {
     struct signalfd_siginfo si;
 
     if (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-        sim_loop_stop(loop);
+        loop_stop(loop);
 }
 
 int
@@ -201,12 +201,12 @@ main(int argc, char **argv)
     struct sim_options o;
     struct sim_fleet_plan plan;
     struct amt_clock *clock = NULL;
-    struct sim_loop *loop = NULL;
+    struct amt_loop *loop = NULL;
     struct evlog *events = NULL;
-    struct sim_keypool *keys = NULL;
+    struct keypool *keys = NULL;
     struct sim_member *fleet = NULL;
     struct sim_env env;
-    struct sim_watch *sigwatch = NULL;
+    struct loop_watch *sigwatch = NULL;
     struct sim_net *net = NULL;
     struct sim_control *control = NULL;
     struct sim_redir *redir = NULL;
@@ -236,8 +236,8 @@ main(int argc, char **argv)
         fprintf(stderr,
                 "amt-sim: warning: no --root-hash: no provisioning chain can pass "
                 "OOB-3.5 on this device\n");
-    if (clock_new_scaled(o.time_scale, &clock) != 0 || sim_loop_new(clock, &loop) != 0 ||
-        sim_keypool_new(2048, &keys) != 0) {
+    if (clock_new_scaled(o.time_scale, &clock) != 0 || loop_new(clock, &loop) != 0 ||
+        keypool_new(2048, &keys) != 0) {
         fprintf(stderr, "amt-sim: cannot set up the event loop\n");
         goto out;
     }
@@ -251,13 +251,12 @@ main(int argc, char **argv)
     sigprocmask(SIG_BLOCK, &mask, NULL);
     signal(SIGPIPE, SIG_IGN);
     if ((sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0 ||
-        sim_loop_watch(loop, sfd, EPOLLIN, on_signal, NULL, &sigwatch) != 0) {
+        loop_watch(loop, sfd, EPOLLIN, on_signal, NULL, &sigwatch) != 0) {
         fprintf(stderr, "amt-sim: signalfd: %s\n", strerror(errno));
         goto out;
     }
-    if (o.key_cache != NULL &&
-        sim_keypool_fill_cached(keys, o.key_cache, (size_t)o.devices, err, sizeof(err)) !=
-            0) {
+    if (o.key_cache != NULL && keypool_fill_cached(keys, o.key_cache, (size_t)o.devices,
+                                                   err, sizeof(err)) != 0) {
         fprintf(stderr, "amt-sim: key cache: %s\n", err);
         goto out;
     }
@@ -329,7 +328,7 @@ main(int argc, char **argv)
     }
     fprintf(stderr, "amt-sim: %d device%s from %s, AMT %s, time scale %g\n", o.devices,
             o.devices == 1 ? "" : "s", o.listen, plan.profile.text, o.time_scale);
-    if ((r = sim_loop_run(loop)) != 0) {
+    if ((r = loop_run(loop)) != 0) {
         fprintf(stderr, "amt-sim: event loop: %s\n", amt_strerror(r));
         goto out;
     }
@@ -348,12 +347,12 @@ out:
     free(fleet);
     sim_wsman_forget_all();
     sim_net_free(net);
-    sim_loop_unwatch(loop, sigwatch);
+    loop_unwatch(loop, sigwatch);
     if (sfd >= 0)
         close(sfd);
-    sim_loop_free(loop);
+    loop_free(loop);
     evlog_free(events);
-    sim_keypool_free(keys);
+    keypool_free(keys);
     clock_free(clock);
     settings_free_values(sim_option_rows, &o);
     return status;

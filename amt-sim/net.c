@@ -32,7 +32,7 @@ struct listener {
     struct net_dev *nd;
     enum sim_port port;
     int fd;
-    struct sim_watch *watch;
+    struct loop_watch *watch;
 };
 
 /* A connection being set up or held: a TLS handshake, or one a DROP fault keeps. */
@@ -42,7 +42,7 @@ struct pending {
     struct sockaddr_in peer;
     struct sim_tls_handshake *hs;
     int fd; /* held connections */
-    struct sim_watch *watch;
+    struct loop_watch *watch;
     struct pending *prev, *next;
 };
 
@@ -68,7 +68,7 @@ struct net_dev {
 };
 
 struct sim_net {
-    struct sim_loop *loop;
+    struct amt_loop *loop;
     struct sim_net_options opt;
     struct sim_http *http;
     struct net_dev *devs;
@@ -236,14 +236,14 @@ held_free(struct net_dev *nd, struct pending *p)
 {
     pending_unlink(&nd->held, p);
     nd->n_held--;
-    sim_loop_unwatch(nd->net->loop, p->watch);
+    loop_unwatch(nd->net->loop, p->watch);
     close(p->fd);
     free(p);
 }
 
 /* A dropping firewall: nothing ever comes back; the peer's data is thrown away. */
 static void
-held_io(struct sim_loop *loop, int fd, uint32_t events, void *arg)
+held_io(struct amt_loop *loop, int fd, uint32_t events, void *arg)
 {
     struct pending *p = arg;
     char buf[HELD_DISCARD];
@@ -272,7 +272,7 @@ hold(struct net_dev *nd, enum sim_port port, int fd, const struct sockaddr_in *p
     p->port = port;
     p->peer = *peer;
     p->fd = fd;
-    if (sim_loop_watch(nd->net->loop, fd, EPOLLIN, held_io, p, &p->watch) != 0) {
+    if (loop_watch(nd->net->loop, fd, EPOLLIN, held_io, p, &p->watch) != 0) {
         close(fd);
         free(p);
         return;
@@ -474,7 +474,7 @@ accepted(struct net_dev *nd, enum sim_port port, int fd, const struct sockaddr_i
 }
 
 static void
-listener_io(struct sim_loop *loop, int fd, uint32_t events, void *arg)
+listener_io(struct amt_loop *loop, int fd, uint32_t events, void *arg)
 {
     struct listener *l = arg;
 
@@ -510,7 +510,7 @@ find_dev(const struct sim_net *net, const struct sim_device *dev)
 static void
 net_dev_free(struct net_dev *nd)
 {
-    struct sim_loop *loop = nd->net->loop;
+    struct amt_loop *loop = nd->net->loop;
 
     while (nd->handshakes != NULL) {
         struct pending *p = nd->handshakes;
@@ -532,7 +532,7 @@ net_dev_free(struct net_dev *nd)
     sim_http_site_free(nd->site);
     sim_tls_server_free(nd->tls);
     for (int i = 0; i < SIM_PORT_COUNT; i++) {
-        sim_loop_unwatch(loop, nd->l[i].watch);
+        loop_unwatch(loop, nd->l[i].watch);
         if (nd->l[i].fd >= 0)
             close(nd->l[i].fd);
     }
@@ -568,8 +568,7 @@ open_listener(struct net_dev *nd, enum sim_port port, struct in_addr addr, char 
     }
     l->nd = nd;
     l->port = port;
-    if ((r = sim_loop_watch(nd->net->loop, l->fd, EPOLLIN, listener_io, l, &l->watch)) !=
-        0) {
+    if ((r = loop_watch(nd->net->loop, l->fd, EPOLLIN, listener_io, l, &l->watch)) != 0) {
         if (errbuf != NULL && errlen > 0)
             snprintf(errbuf, errlen, "cannot watch %s:%u: %s", text, number,
                      amt_strerror(r));
@@ -684,7 +683,7 @@ sim_net_device_connections(const struct sim_net *net, const struct sim_device *d
 /* --- the process --- */
 
 int
-sim_net_new(struct sim_loop *loop, const struct sim_http_handlers *handlers,
+sim_net_new(struct amt_loop *loop, const struct sim_http_handlers *handlers,
             const struct sim_net_options *options, struct sim_net **out)
 {
     struct sim_net *net;

@@ -2,7 +2,7 @@
  * The device-facing network side of amt-sim: every device's four TCP listeners on
  * its own IPv4 address, the rules for which port answers what, fault injection, and
  * the hand-over of connections to TLS (tls.h), HTTP (http.h) or redirection. All of
- * it runs on the one sim_loop, with non-blocking sockets.
+ * it runs on the one event loop, with non-blocking sockets.
  *
  * Which port answers what (catalogue PORT-*, as real AMT does):
  *
@@ -89,7 +89,7 @@ void sim_net_options_port_base(struct sim_net_options *o, unsigned base);
 struct sim_net;
 
 /* One per process; handlers answer the authenticated requests (see http.h). */
-int sim_net_new(struct sim_loop *loop, const struct sim_http_handlers *handlers,
+int sim_net_new(struct amt_loop *loop, const struct sim_http_handlers *handlers,
                 const struct sim_net_options *options, struct sim_net **out);
 /* Closes every listener and connection; devices stay the caller's. */
 void sim_net_free(struct sim_net *net);

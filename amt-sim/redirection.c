@@ -165,9 +165,9 @@ struct rconn {
     SSL *ssl;
     unsigned port;
     char peer[32];
-    struct sim_watch *watch;
+    struct loop_watch *watch;
     uint32_t watching;
-    struct sim_timer *idle_timer, *gap_timer, *tick_timer, *kick_timer;
+    struct loop_timer *idle_timer, *gap_timer, *tick_timer, *kick_timer;
     enum phase phase;
     enum kind kind;
     bool holds_kind; /* the device's one session of its kind */
@@ -198,7 +198,7 @@ struct rconn {
 };
 
 struct sim_redir {
-    struct sim_loop *loop;
+    struct amt_loop *loop;
     struct sim_net *net;
     struct sim_redir_options opt;
     struct rconn *conns;
@@ -241,7 +241,7 @@ put32(unsigned char *p, uint32_t v)
 static double
 now(const struct rconn *c)
 {
-    return sim_loop_now(c->rd->loop);
+    return loop_now(c->rd->loop);
 }
 
 static const char *
@@ -274,7 +274,7 @@ md5_hex(const void *data, size_t len, char out[DIGEST_MD5_HEX_LEN + 1])
 static double
 gap_virtual(const struct sim_redir *rd)
 {
-    double real_per_virtual = clock_real_delay(sim_loop_clock(rd->loop), 1.0);
+    double real_per_virtual = clock_real_delay(loop_clock(rd->loop), 1.0);
 
     return real_per_virtual > 0 ? rd->opt.reply_gap / real_per_virtual
                                 : rd->opt.reply_gap;
@@ -349,7 +349,7 @@ static void
 conn_destroy(struct rconn *c)
 {
     struct sim_redir *rd = c->rd;
-    struct sim_loop *loop = rd->loop;
+    struct amt_loop *loop = rd->loop;
 
     if (c->prev != NULL)
         c->prev->next = c->next;
@@ -357,11 +357,11 @@ conn_destroy(struct rconn *c)
         rd->conns = c->next;
     if (c->next != NULL)
         c->next->prev = c->prev;
-    sim_loop_timer_cancel(loop, c->idle_timer);
-    sim_loop_timer_cancel(loop, c->gap_timer);
-    sim_loop_timer_cancel(loop, c->tick_timer);
-    sim_loop_timer_cancel(loop, c->kick_timer);
-    sim_loop_unwatch(loop, c->watch);
+    loop_timer_cancel(loop, c->idle_timer);
+    loop_timer_cancel(loop, c->gap_timer);
+    loop_timer_cancel(loop, c->tick_timer);
+    loop_timer_cancel(loop, c->kick_timer);
+    loop_unwatch(loop, c->watch);
     while (c->out_head != NULL) {
         struct outmsg *m = c->out_head;
 
@@ -426,14 +426,14 @@ queue_seq(struct rconn *c, unsigned cmd, uint32_t seq, bool solo)
     put32(m + 4, seq);
 }
 
-static void gap_over(struct sim_loop *loop, void *arg);
+static void gap_over(struct amt_loop *loop, void *arg);
 
 /* A solo reply is out: whatever follows waits, so that no read returns both. */
 static void
 hold(struct rconn *c)
 {
-    if (sim_loop_timer_at(c->rd->loop, now(c) + gap_virtual(c->rd), gap_over, c,
-                          &c->gap_timer) == 0)
+    if (loop_timer_at(c->rd->loop, now(c) + gap_virtual(c->rd), gap_over, c,
+                      &c->gap_timer) == 0)
         c->held = true;
 }
 
@@ -510,7 +510,7 @@ rearm(struct rconn *c)
         want |= EPOLLIN;
     if ((c->out_head != NULL && !c->held && c->write_blocked) || c->read_wants_write)
         want |= EPOLLOUT;
-    if (want != c->watching && sim_loop_watch_modify(c->rd->loop, c->watch, want) == 0)
+    if (want != c->watching && loop_watch_modify(c->rd->loop, c->watch, want) == 0)
         c->watching = want;
 }
 
@@ -667,7 +667,7 @@ heartbeat_due(struct rconn *c, unsigned cmd)
 
 /* The device has no callback for power changes: a tick a virtual second sees them. */
 static void
-tick(struct sim_loop *loop, void *arg)
+tick(struct amt_loop *loop, void *arg)
 {
     struct rconn *c = arg;
 
@@ -688,30 +688,30 @@ tick(struct sim_loop *loop, void *arg)
         heartbeat_due(c, CMD_IDER_HEARTBEAT);
     }
     if (!c->done && (c->phase == PH_SOL || c->phase == PH_IDER))
-        sim_loop_timer_at(loop, now(c) + TICK, tick, c, &c->tick_timer);
+        loop_timer_at(loop, now(c) + TICK, tick, c, &c->tick_timer);
     settle(c);
 }
 
 static void
 start_ticking(struct rconn *c)
 {
-    sim_loop_timer_cancel(c->rd->loop, c->tick_timer);
+    loop_timer_cancel(c->rd->loop, c->tick_timer);
     c->tick_timer = NULL;
     c->last_heartbeat = now(c);
-    sim_loop_timer_at(c->rd->loop, now(c) + TICK, tick, c, &c->tick_timer);
+    loop_timer_at(c->rd->loop, now(c) + TICK, tick, c, &c->tick_timer);
 }
 
 /* --- timers --- */
 
 static void
-idle_check(struct sim_loop *loop, void *arg)
+idle_check(struct amt_loop *loop, void *arg)
 {
     struct rconn *c = arg;
     double deadline = c->last_rx + c->idle;
 
     c->idle_timer = NULL;
     if (now(c) < deadline) {
-        if (sim_loop_timer_at(loop, deadline, idle_check, c, &c->idle_timer) != 0)
+        if (loop_timer_at(loop, deadline, idle_check, c, &c->idle_timer) != 0)
             conn_end(c, EVLOG_RESULT_FAIL, "out-of-memory");
     } else {
         conn_end(c, EVLOG_RESULT_FAIL, "idle-timeout");
@@ -723,15 +723,15 @@ static void
 set_idle(struct rconn *c, double seconds)
 {
     c->idle = seconds;
-    sim_loop_timer_cancel(c->rd->loop, c->idle_timer);
+    loop_timer_cancel(c->rd->loop, c->idle_timer);
     c->idle_timer = NULL;
-    if (sim_loop_timer_at(c->rd->loop, c->last_rx + c->idle, idle_check, c,
-                          &c->idle_timer) != 0)
+    if (loop_timer_at(c->rd->loop, c->last_rx + c->idle, idle_check, c, &c->idle_timer) !=
+        0)
         conn_end(c, EVLOG_RESULT_FAIL, "out-of-memory");
 }
 
 static void
-gap_over(struct sim_loop *loop, void *arg)
+gap_over(struct amt_loop *loop, void *arg)
 {
     struct rconn *c = arg;
 
@@ -1197,7 +1197,7 @@ on_sol_end(struct rconn *c, const unsigned char *p)
                 EVLOG_INT("keystroke-bytes", (int64_t)c->keystroke_bytes));
     c->phase = PH_ENDED;
     c->holds_kind = false;
-    sim_loop_timer_cancel(c->rd->loop, c->tick_timer);
+    loop_timer_cancel(c->rd->loop, c->tick_timer);
     c->tick_timer = NULL;
     queue_seq(c, CMD_SOL_END_REPLY, get32(p + 4), true);
 }
@@ -1267,7 +1267,7 @@ on_ider(struct rconn *c, const unsigned char *p)
                     EVLOG_STR("cause", "client-ended"));
         c->phase = PH_ENDED;
         c->holds_kind = false;
-        sim_loop_timer_cancel(c->rd->loop, c->tick_timer);
+        loop_timer_cancel(c->rd->loop, c->tick_timer);
         c->tick_timer = NULL;
         queue_seq(c, CMD_IDER_END_REPLY, get32(p + 4), true);
         break;
@@ -1514,7 +1514,7 @@ read_input(struct rconn *c)
 }
 
 static void
-io(struct sim_loop *loop, int fd, uint32_t events, void *arg)
+io(struct amt_loop *loop, int fd, uint32_t events, void *arg)
 {
     struct rconn *c = arg;
 
@@ -1530,7 +1530,7 @@ io(struct sim_loop *loop, int fd, uint32_t events, void *arg)
 
 /* The handshake may have read the first message already: no event would tell. */
 static void
-kicked(struct sim_loop *loop, void *arg)
+kicked(struct amt_loop *loop, void *arg)
 {
     struct rconn *c = arg;
 
@@ -1543,7 +1543,7 @@ static void
 kick(struct rconn *c)
 {
     if (c->kick_timer == NULL)
-        sim_loop_timer_at(c->rd->loop, now(c), kicked, c, &c->kick_timer);
+        loop_timer_at(c->rd->loop, now(c), kicked, c, &c->kick_timer);
 }
 
 /* --- accepting --- */
@@ -1601,17 +1601,17 @@ conn_open(struct sim_redir *rd, struct sim_device *dev, SSL *ssl, int fd,
     snprintf(c->peer, sizeof(c->peer), "%s", text);
     c->bad_command = -1;
     c->max_tx = OUT_CHUNK;
-    c->opened = c->last_rx = sim_loop_now(rd->loop);
+    c->opened = c->last_rx = loop_now(rd->loop);
     c->idle = rd->opt.idle_timeout;
     /* replies are small and each is one write: none should wait for an ACK */
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    if ((r = sim_loop_watch(rd->loop, fd, EPOLLIN, io, c, &c->watch)) != 0 ||
-        (r = sim_loop_timer_at(rd->loop, c->last_rx + c->idle, idle_check, c,
-                               &c->idle_timer)) != 0 ||
-        (r = sim_loop_timer_at(rd->loop, c->opened, kicked, c, &c->kick_timer)) != 0) {
+    if ((r = loop_watch(rd->loop, fd, EPOLLIN, io, c, &c->watch)) != 0 ||
+        (r = loop_timer_at(rd->loop, c->last_rx + c->idle, idle_check, c,
+                           &c->idle_timer)) != 0 ||
+        (r = loop_timer_at(rd->loop, c->opened, kicked, c, &c->kick_timer)) != 0) {
         fprintf(stderr, "amt-sim: %s: %s\n", __func__, amt_strerror(r));
-        sim_loop_unwatch(rd->loop, c->watch);
-        sim_loop_timer_cancel(rd->loop, c->idle_timer);
+        loop_unwatch(rd->loop, c->watch);
+        loop_timer_cancel(rd->loop, c->idle_timer);
         free(c);
         reset(ssl, fd);
         return;
@@ -1648,7 +1648,7 @@ sim_redir_options_default(struct sim_redir_options *o)
 }
 
 int
-sim_redir_new(struct sim_loop *loop, struct sim_net *net,
+sim_redir_new(struct amt_loop *loop, struct sim_net *net,
               const struct sim_redir_options *options, struct sim_redir **out)
 {
     struct sim_redir *rd;

@@ -2,7 +2,7 @@
  * AMT redirection: the binary protocol of Serial over LAN and IDE-R on 16994 (plain)
  * and 16995 (TLS, catalogue PORT-16995). net.c accepts the connections and judges the
  * port rules; this module takes each accepted socket or established TLS session and
- * speaks the protocol on the one sim_loop, non-blocking, with a simulated host behind
+ * speaks the protocol on the one event loop, non-blocking, with a simulated host behind
  * the serial port: a banner, then every line typed is echoed back (SOL-TELNET).
  *
  * Messages (integers little-endian, "0" bytes reserved and sent as zero; seq is a
@@ -143,7 +143,7 @@ struct sim_redir;
  * Registers with net (sim_net_set_redirection) for 16994 and 16995; options NULL =
  * the defaults. The net must outlive the module.
  */
-int sim_redir_new(struct sim_loop *loop, struct sim_net *net,
+int sim_redir_new(struct amt_loop *loop, struct sim_net *net,
                   const struct sim_redir_options *options, struct sim_redir **out);
 /* Ends every session (cause shutdown) and unregisters; call it before the devices
  * are freed. NULL is fine. */

@@ -33,12 +33,12 @@ struct sim_tls_server {
 
 struct sim_tls_handshake {
     struct sim_tls_server *srv;
-    struct sim_loop *loop;
+    struct amt_loop *loop;
     SSL *ssl;
     int fd;
-    struct sim_watch *watch;
+    struct loop_watch *watch;
     uint32_t watching;
-    struct sim_timer *timer;
+    struct loop_timer *timer;
     struct sockaddr_in peer;
     unsigned port;
     enum sim_tls_mode mode;
@@ -387,9 +387,9 @@ info_cb(const SSL *ssl, int where, int ret)
 static void
 hs_stop_watching(struct sim_tls_handshake *hs)
 {
-    sim_loop_unwatch(hs->loop, hs->watch);
+    loop_unwatch(hs->loop, hs->watch);
     hs->watch = NULL;
-    sim_loop_timer_cancel(hs->loop, hs->timer);
+    loop_timer_cancel(hs->loop, hs->timer);
     hs->timer = NULL;
 }
 
@@ -485,18 +485,18 @@ hs_step(struct sim_tls_handshake *hs)
         hs_failed(hs, err);
         return;
     }
-    if (want != hs->watching && sim_loop_watch_modify(hs->loop, hs->watch, want) == 0)
+    if (want != hs->watching && loop_watch_modify(hs->loop, hs->watch, want) == 0)
         hs->watching = want;
 }
 
 static void
-hs_io(struct sim_loop *loop, int fd, uint32_t events, void *arg)
+hs_io(struct amt_loop *loop, int fd, uint32_t events, void *arg)
 {
     hs_step(arg);
 }
 
 static void
-hs_timeout(struct sim_loop *loop, void *arg)
+hs_timeout(struct amt_loop *loop, void *arg)
 {
     struct sim_tls_handshake *hs = arg;
     char peer[32], id[16];
@@ -510,7 +510,7 @@ hs_timeout(struct sim_loop *loop, void *arg)
 }
 
 int
-sim_tls_handshake_start(struct sim_tls_server *srv, struct sim_loop *loop, int fd,
+sim_tls_handshake_start(struct sim_tls_server *srv, struct amt_loop *loop, int fd,
                         const struct sockaddr_in *peer, unsigned port,
                         enum sim_tls_mode mode, double timeout, sim_tls_done_cb cb,
                         void *arg, struct sim_tls_handshake **out)
@@ -546,11 +546,11 @@ sim_tls_handshake_start(struct sim_tls_server *srv, struct sim_loop *loop, int f
         SSL_set_verify(hs->ssl, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
     else
         SSL_set_verify(hs->ssl, SSL_VERIFY_NONE, NULL);
-    if ((r = sim_loop_watch(loop, fd, EPOLLIN, hs_io, hs, &hs->watch)) != 0)
+    if ((r = loop_watch(loop, fd, EPOLLIN, hs_io, hs, &hs->watch)) != 0)
         goto out;
     hs->watching = EPOLLIN;
-    if ((r = sim_loop_timer_at(loop, sim_loop_now(loop) + timeout, hs_timeout, hs,
-                               &hs->timer)) != 0)
+    if ((r = loop_timer_at(loop, loop_now(loop) + timeout, hs_timeout, hs, &hs->timer)) !=
+        0)
         goto out;
     *out = hs;
     hs = NULL;
@@ -597,12 +597,12 @@ sim_tls_handshake_free(struct sim_tls_handshake *hs)
 /* --- the bridge --- */
 
 struct sim_tls_bridge {
-    struct sim_loop *loop;
+    struct amt_loop *loop;
     SSL *ssl;
     int fd;  /* the TLS peer */
     int app; /* our end of the pair */
-    struct sim_watch *w_fd, *w_app;
-    struct sim_timer *kick;
+    struct loop_watch *w_fd, *w_app;
+    struct loop_timer *kick;
     uint32_t ev_fd, ev_app;
     sim_tls_bridge_closed_cb closed_cb;
     void *arg;
@@ -619,9 +619,9 @@ struct sim_tls_bridge {
 static void
 bridge_release(struct sim_tls_bridge *b)
 {
-    sim_loop_timer_cancel(b->loop, b->kick);
-    sim_loop_unwatch(b->loop, b->w_fd);
-    sim_loop_unwatch(b->loop, b->w_app);
+    loop_timer_cancel(b->loop, b->kick);
+    loop_unwatch(b->loop, b->w_fd);
+    loop_unwatch(b->loop, b->w_app);
     SSL_free(b->ssl);
     if (b->fd >= 0)
         close(b->fd);
@@ -740,14 +740,14 @@ bridge_rearm(struct sim_tls_bridge *b)
         ev_app |= EPOLLIN;
     if (b->in_len > b->in_off)
         ev_app |= EPOLLOUT;
-    if (ev_fd != b->ev_fd && sim_loop_watch_modify(b->loop, b->w_fd, ev_fd) == 0)
+    if (ev_fd != b->ev_fd && loop_watch_modify(b->loop, b->w_fd, ev_fd) == 0)
         b->ev_fd = ev_fd;
-    if (ev_app != b->ev_app && sim_loop_watch_modify(b->loop, b->w_app, ev_app) == 0)
+    if (ev_app != b->ev_app && loop_watch_modify(b->loop, b->w_app, ev_app) == 0)
         b->ev_app = ev_app;
 }
 
 static void
-bridge_io(struct sim_loop *loop, int fd, uint32_t events, void *arg)
+bridge_io(struct amt_loop *loop, int fd, uint32_t events, void *arg)
 {
     struct sim_tls_bridge *b = arg;
 
@@ -766,7 +766,7 @@ bridge_io(struct sim_loop *loop, int fd, uint32_t events, void *arg)
 
 /* The handshake may have read the first request already: no event would tell. */
 static void
-bridge_kick(struct sim_loop *loop, void *arg)
+bridge_kick(struct amt_loop *loop, void *arg)
 {
     struct sim_tls_bridge *b = arg;
 
@@ -779,7 +779,7 @@ bridge_kick(struct sim_loop *loop, void *arg)
 }
 
 int
-sim_tls_bridge_new(struct sim_loop *loop, SSL *ssl, int fd,
+sim_tls_bridge_new(struct amt_loop *loop, SSL *ssl, int fd,
                    sim_tls_bridge_closed_cb closed_cb, void *arg, int *app_fd,
                    struct sim_tls_bridge **out)
 {
@@ -811,9 +811,9 @@ sim_tls_bridge_new(struct sim_loop *loop, SSL *ssl, int fd,
     b->write_want = EPOLLOUT;
     b->ev_fd = EPOLLIN;
     b->ev_app = EPOLLIN;
-    if ((r = sim_loop_watch(loop, b->fd, b->ev_fd, bridge_io, b, &b->w_fd)) != 0 ||
-        (r = sim_loop_watch(loop, b->app, b->ev_app, bridge_io, b, &b->w_app)) != 0 ||
-        (r = sim_loop_timer_at(loop, sim_loop_now(loop), bridge_kick, b, &b->kick)) != 0)
+    if ((r = loop_watch(loop, b->fd, b->ev_fd, bridge_io, b, &b->w_fd)) != 0 ||
+        (r = loop_watch(loop, b->app, b->ev_app, bridge_io, b, &b->w_app)) != 0 ||
+        (r = loop_timer_at(loop, loop_now(loop), bridge_kick, b, &b->kick)) != 0)
         goto out;
     *app_fd = pair[1];
     pair[1] = -1;

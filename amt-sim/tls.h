@@ -1,7 +1,7 @@
 /*
  * The device's TLS server, with OpenSSL only: one SSL_CTX per device made from the
  * key and certificate in its flash (made again when the certificate changes), the
- * non-blocking handshake on the sim_loop, and the bridge that carries an
+ * non-blocking handshake on the event loop, and the bridge that carries an
  * established session to a plain socket for the HTTP daemon.
  *
  * Protocol by firmware profile: SIM_TLS_LEGACY is TLS 1.0 only, RSA key exchange
@@ -56,7 +56,7 @@ typedef void (*sim_tls_done_cb)(struct sim_tls_handshake *hs, int result, void *
  * handshake from then on). port is the AMT port number for events; timeout in
  * virtual seconds.
  */
-int sim_tls_handshake_start(struct sim_tls_server *srv, struct sim_loop *loop, int fd,
+int sim_tls_handshake_start(struct sim_tls_server *srv, struct amt_loop *loop, int fd,
                             const struct sockaddr_in *peer, unsigned port,
                             enum sim_tls_mode mode, double timeout, sim_tls_done_cb cb,
                             void *arg, struct sim_tls_handshake **out);
@@ -78,7 +78,7 @@ void sim_tls_handshake_free(struct sim_tls_handshake *hs);
 struct sim_tls_bridge;
 typedef void (*sim_tls_bridge_closed_cb)(void *arg);
 
-int sim_tls_bridge_new(struct sim_loop *loop, SSL *ssl, int fd,
+int sim_tls_bridge_new(struct amt_loop *loop, SSL *ssl, int fd,
                        sim_tls_bridge_closed_cb closed_cb, void *arg, int *app_fd,
                        struct sim_tls_bridge **out);
 /* Tears a bridge down without calling closed_cb. NULL is fine. */

@@ -31,9 +31,9 @@
 
 static char tmp_root[] = "/tmp/test_sim_control.XXXXXX";
 static char sock_path[100], flash_dir[256], events_path[300];
-static struct sim_keypool *keys;
+static struct keypool *keys;
 static struct amt_clock *vclock;
-static struct sim_loop *loop;
+static struct amt_loop *loop;
 static struct evlog *events;
 static struct sim_device_config cfg;
 static struct sim_env env;
@@ -71,7 +71,7 @@ connect_control(void)
         return -1;
     }
     for (int i = 0; i < 3; i++)
-        sim_loop_run_once(loop, 5);
+        loop_run_once(loop, 5);
     return fd;
 }
 
@@ -85,7 +85,7 @@ ask(int fd, const char *line, char *out, size_t size)
     out[0] = '\0';
     CU_ASSERT_EQUAL_FATAL(write(fd, req, strlen(req)), (ssize_t)strlen(req));
     for (int i = 0; i < 5; i++)
-        sim_loop_run_once(loop, 5);
+        loop_run_once(loop, 5);
     n = recv(fd, out, size - 1, MSG_DONTWAIT);
     if (n > 0) {
         out[n] = '\0';
@@ -108,13 +108,13 @@ probe_port(unsigned port)
         return "refused";
     }
     for (int i = 0; i < 20; i++)
-        sim_loop_run_once(loop, 5);
+        loop_run_once(loop, 5);
     /* an HTTP request on 16992 gets an answer when the port works */
     send(fd, "GET / HTTP/1.0\r\n\r\n", 18, MSG_NOSIGNAL);
     for (int i = 0; i < 40; i++) {
         ssize_t n;
 
-        sim_loop_run_once(loop, 5);
+        loop_run_once(loop, 5);
         n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
         if (n > 0) {
             what = "open";
@@ -232,10 +232,10 @@ test_stop(void)
     char reply[300];
     int fd = connect_control();
 
-    CU_ASSERT_FALSE(sim_loop_stopped(loop));
+    CU_ASSERT_FALSE(loop_stopped(loop));
     ask(fd, "STOP", reply, sizeof(reply));
     CU_ASSERT_STRING_EQUAL(reply, "OK");
-    CU_ASSERT_TRUE(sim_loop_stopped(loop));
+    CU_ASSERT_TRUE(loop_stopped(loop));
     close(fd);
 }
 
@@ -247,8 +247,8 @@ suite_init(void)
     char err[256];
 
     signal(SIGPIPE, SIG_IGN);
-    if (mkdtemp(tmp_root) == NULL || sim_keypool_new(2048, &keys) != 0 ||
-        clock_new_virtual(0, &vclock) != 0 || sim_loop_new(vclock, &loop) != 0)
+    if (mkdtemp(tmp_root) == NULL || keypool_new(2048, &keys) != 0 ||
+        clock_new_virtual(0, &vclock) != 0 || loop_new(vclock, &loop) != 0)
         return -1;
     snprintf(sock_path, sizeof(sock_path), "%s/control.sock", tmp_root);
     snprintf(flash_dir, sizeof(flash_dir), "%s/flash", tmp_root);
@@ -287,10 +287,10 @@ suite_clean(void)
     sim_net_remove_device(net, dev);
     sim_net_free(net);
     sim_device_free(dev);
-    sim_loop_free(loop);
+    loop_free(loop);
     evlog_free(events);
     clock_free(vclock);
-    sim_keypool_free(keys);
+    keypool_free(keys);
     snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp_root);
     return system(cmd) == 0 ? 0 : -1;
 }

@@ -18,9 +18,9 @@
 #include <unistd.h>
 
 static char tmp_root[] = "/tmp/test_sim_heci.XXXXXX";
-static struct sim_keypool *keys;
+static struct keypool *keys;
 static struct amt_clock *vclock;
-static struct sim_loop *loop;
+static struct amt_loop *loop;
 static struct sim_device_config cfg;
 static struct sim_env env;
 static struct sim_device *dev;
@@ -40,7 +40,7 @@ connect_heci(void)
         return -1;
     }
     for (int i = 0; i < 3; i++)
-        sim_loop_run_once(loop, 5); /* accept */
+        loop_run_once(loop, 5); /* accept */
     return fd;
 }
 
@@ -53,7 +53,7 @@ ask_raw(int fd, const char *data, size_t len, char *out, size_t size)
     out[0] = '\0';
     CU_ASSERT_EQUAL_FATAL(write(fd, data, len), (ssize_t)len);
     for (int i = 0; i < 5; i++)
-        sim_loop_run_once(loop, 5);
+        loop_run_once(loop, 5);
     n = recv(fd, out, size - 1, MSG_DONTWAIT);
     if (n > 0) {
         out[n] = '\0';
@@ -145,7 +145,7 @@ test_long_line_and_client_cap(void)
     CU_ASSERT_STRING_EQUAL(reply, "ERR 36 line-too-long");
     close(fd);
     for (int i = 0; i < 3; i++)
-        sim_loop_run_once(loop, 5);
+        loop_run_once(loop, 5);
 
     for (int i = 0; i <= HECI_CLIENTS_MAX; i++)
         fds[i] = connect_heci();
@@ -204,8 +204,8 @@ suite_init(void)
     char err[256];
 
     signal(SIGPIPE, SIG_IGN);
-    if (mkdtemp(tmp_root) == NULL || sim_keypool_new(2048, &keys) != 0 ||
-        clock_new_virtual(0, &vclock) != 0 || sim_loop_new(vclock, &loop) != 0)
+    if (mkdtemp(tmp_root) == NULL || keypool_new(2048, &keys) != 0 ||
+        clock_new_virtual(0, &vclock) != 0 || loop_new(vclock, &loop) != 0)
         return -1;
     snprintf(flash_dir, sizeof(flash_dir), "%s/flash", tmp_root);
     snprintf(sock_path, sizeof(sock_path), "%s/heci.sock", tmp_root);
@@ -226,9 +226,9 @@ suite_clean(void)
     char cmd[300];
 
     sim_device_free(dev);
-    sim_loop_free(loop);
+    loop_free(loop);
     clock_free(vclock);
-    sim_keypool_free(keys);
+    keypool_free(keys);
     snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp_root);
     return system(cmd) == 0 ? 0 : -1;
 }

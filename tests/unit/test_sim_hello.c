@@ -27,7 +27,7 @@
 
 static char tmp_root[] = "/tmp/test_sim_hello.XXXXXX";
 static unsigned dir_counter;
-static struct sim_keypool *keys;
+static struct keypool *keys;
 
 struct fixture {
     char dir[256];
@@ -36,7 +36,7 @@ struct fixture {
     struct sim_device_config cfg;
     struct sim_env env;
     struct amt_clock *clock;
-    struct sim_loop *loop;
+    struct amt_loop *loop;
     struct sim_device *dev;
     struct sim_hello_sender *sender;
     int listener;
@@ -75,7 +75,7 @@ fixture_start(struct fixture *f, const char *version, bool with_listener)
     snprintf(f->events_path, sizeof(f->events_path), "%s/events%u.jsonl", tmp_root,
              dir_counter++);
     CU_ASSERT_EQUAL_FATAL(clock_new_virtual(0, &f->clock), 0);
-    CU_ASSERT_EQUAL_FATAL(sim_loop_new(f->clock, &f->loop), 0);
+    CU_ASSERT_EQUAL_FATAL(loop_new(f->clock, &f->loop), 0);
     CU_ASSERT_EQUAL_FATAL(evlog_open(f->events_path, &f->env.events), 0);
     f->env.clock = f->clock;
     f->env.keys = keys;
@@ -115,7 +115,7 @@ fixture_stop(struct fixture *f)
 {
     sim_hello_sender_free(f->sender);
     sim_device_free(f->dev);
-    sim_loop_free(f->loop);
+    loop_free(f->loop);
     evlog_free(f->env.events);
     clock_free(f->clock);
     if (f->listener >= 0)
@@ -133,7 +133,7 @@ receive_hello(struct fixture *f, struct hello *h)
     for (int round = 0; round < 200; round++) {
         struct pollfd p;
 
-        sim_loop_run_once(f->loop, 5);
+        loop_run_once(f->loop, 5);
         p.fd = conn >= 0 ? conn : f->listener;
         p.events = POLLIN;
         if (poll(&p, 1, 5) <= 0)
@@ -162,7 +162,7 @@ hello_pending(struct fixture *f)
     struct pollfd p = {.fd = f->listener, .events = POLLIN};
 
     for (int i = 0; i < 5; i++)
-        sim_loop_run_once(f->loop, 2);
+        loop_run_once(f->loop, 2);
     return poll(&p, 1, 20) > 0;
 }
 
@@ -213,7 +213,7 @@ test_server_down_is_a_retry(void)
     CU_ASSERT_EQUAL(sim_hello_sender_start(f.sender), 0);
     for (int i = 0; i < 3; i++) {
         for (int k = 0; k < 10; k++)
-            sim_loop_run_once(f.loop, 2);
+            loop_run_once(f.loop, 2);
         clock_advance(f.clock, 60);
     }
     CU_ASSERT_EQUAL(sim_hello_sender_sent(f.sender), 0);
@@ -294,7 +294,7 @@ test_target_order_and_hosts_file(void)
     f.cfg.provision_server = NULL;
     CU_ASSERT_EQUAL(sim_hello_sender_start(f.sender), 0);
     for (int k = 0; k < 10; k++)
-        sim_loop_run_once(f.loop, 2);
+        loop_run_once(f.loop, 2);
     log = (char *)unit_read_file(f.events_path, NULL);
     CU_ASSERT_PTR_NOT_NULL(strstr(log, "\"id\":\"NET-DNS\",\"result\":\"fail\""));
     CU_ASSERT_PTR_NOT_NULL(strstr(log, "ProvisionServer.fabrikam.com"));
@@ -318,7 +318,7 @@ test_target_order_and_hosts_file(void)
 static int
 suite_init(void)
 {
-    if (mkdtemp(tmp_root) == NULL || sim_keypool_new(2048, &keys) != 0)
+    if (mkdtemp(tmp_root) == NULL || keypool_new(2048, &keys) != 0)
         return -1;
     return 0;
 }
@@ -328,7 +328,7 @@ suite_clean(void)
 {
     char cmd[300];
 
-    sim_keypool_free(keys);
+    keypool_free(keys);
     snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp_root);
     return system(cmd) == 0 ? 0 : -1;
 }

@@ -45,10 +45,10 @@
 static char tmp_root[] = "/tmp/test_sim_http.XXXXXX";
 static char events_path[300];
 static unsigned device_counter;
-static struct sim_keypool *keys;
+static struct keypool *keys;
 static struct amt_clock *vclock;
 static struct evlog *events;
-static struct sim_loop *loop;
+static struct amt_loop *loop;
 static struct sim_net *net;
 static struct sim_net_options net_opt;
 static CURLM *multi;
@@ -199,7 +199,7 @@ fixture_stop(struct fixture *f)
     sim_net_remove_device(net, f->dev);
     /* let the daemon see the connections end before the device goes */
     for (int i = 0; i < 5; i++)
-        sim_loop_run_once(loop, 1);
+        loop_run_once(loop, 1);
     sim_device_free(f->dev);
     f->dev = NULL;
 }
@@ -285,7 +285,7 @@ perform_advancing(CURL *e, struct reply *rp, int advance_after, double advance)
         if (!running)
             break;
         curl_multi_poll(multi, NULL, 0, 1, NULL);
-        sim_loop_run_once(loop, 1);
+        loop_run_once(loop, 1);
         if (++rounds == advance_after)
             clock_advance(vclock, advance);
     }
@@ -297,7 +297,7 @@ perform_advancing(CURL *e, struct reply *rp, int advance_after, double advance)
     rp->code = code;
     /* the server's side of an ending connection runs too */
     for (int i = 0; i < 3; i++)
-        sim_loop_run_once(loop, 1);
+        loop_run_once(loop, 1);
     return code;
 }
 
@@ -931,7 +931,7 @@ test_ports_provisioned_tls_off(void)
     fd = socket(AF_INET, SOCK_STREAM, 0);
     CU_ASSERT_EQUAL(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
     for (int i = 0; i < 20 && redir_plain_calls == 0; i++)
-        sim_loop_run_once(loop, 5);
+        loop_run_once(loop, 5);
     CU_ASSERT_EQUAL(redir_plain_calls, 1);
     close(fd);
     sim_net_set_redirection(net, NULL, NULL, NULL);
@@ -1168,13 +1168,13 @@ test_handshake_timeout(void)
     fd = socket(AF_INET, SOCK_STREAM, 0);
     CU_ASSERT_EQUAL(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
     for (int i = 0; i < 20 && sim_net_device_connections(net, f.dev) == 0; i++)
-        sim_loop_run_once(loop, 5);
+        loop_run_once(loop, 5);
     CU_ASSERT_EQUAL(sim_net_device_connections(net, f.dev), 1);
     clock_advance(vclock, 29);
-    sim_loop_run_once(loop, 5);
+    loop_run_once(loop, 5);
     CU_ASSERT_EQUAL(sim_net_device_connections(net, f.dev), 1);
     clock_advance(vclock, 2);
-    sim_loop_run_once(loop, 5);
+    loop_run_once(loop, 5);
     CU_ASSERT_EQUAL(sim_net_device_connections(net, f.dev), 0);
     CU_ASSERT_EQUAL(events_of(&f, "OOB-3.3", "fail", "handshake-timeout", NULL, NULL), 1);
     close(fd);
@@ -1266,7 +1266,7 @@ test_fault_port_reject_and_drop(void)
     CU_ASSERT_EQUAL(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
     CU_ASSERT_EQUAL(write(fd, "GET / HTTP/1.0\r\n\r\n", 18), 18);
     for (int i = 0; i < 20 && sim_net_device_connections(net, f.dev) == 0; i++)
-        sim_loop_run_once(loop, 5);
+        loop_run_once(loop, 5);
     CU_ASSERT_EQUAL(sim_net_device_connections(net, f.dev), 1);
     CU_ASSERT_EQUAL(events_of(&f, "PORT-16992", "fail", "port-dropped", NULL, NULL), 1);
     {
@@ -1360,7 +1360,7 @@ test_curl_command_line(void)
     limit = real_now() + EXCHANGE_LIMIT;
     memset(&seen, 0, sizeof(seen));
     while (waitpid(pid, &status, WNOHANG) == 0 && real_now() < limit)
-        sim_loop_run_once(loop, 5);
+        loop_run_once(loop, 5);
     if (real_now() >= limit) {
         kill(pid, SIGKILL);
         waitpid(pid, &status, 0);
@@ -1383,8 +1383,8 @@ suite_init(void)
     struct sim_http_handlers handlers = {echo_service, echo_service, echo_is_soap_path};
 
     signal(SIGPIPE, SIG_IGN);
-    if (mkdtemp(tmp_root) == NULL || sim_keypool_new(2048, &keys) != 0 ||
-        clock_new_virtual(1000, &vclock) != 0 || sim_loop_new(vclock, &loop) != 0 ||
+    if (mkdtemp(tmp_root) == NULL || keypool_new(2048, &keys) != 0 ||
+        clock_new_virtual(1000, &vclock) != 0 || loop_new(vclock, &loop) != 0 ||
         curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || (multi = curl_multi_init()) == NULL)
         return -1;
     snprintf(events_path, sizeof(events_path), "%s/events.jsonl", tmp_root);
@@ -1404,10 +1404,10 @@ suite_clean(void)
     curl_multi_cleanup(multi);
     curl_global_cleanup();
     sim_net_free(net);
-    sim_loop_free(loop);
+    loop_free(loop);
     evlog_free(events);
     clock_free(vclock);
-    sim_keypool_free(keys);
+    keypool_free(keys);
     snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp_root);
     return system(cmd) == 0 ? 0 : -1;
 }

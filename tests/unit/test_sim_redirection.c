@@ -43,10 +43,10 @@
 static char tmp_root[] = "/tmp/test_sim_redirection.XXXXXX";
 static char events_path[300];
 static unsigned device_counter;
-static struct sim_keypool *keys;
+static struct keypool *keys;
 static struct amt_clock *vclock;
 static struct evlog *events;
-static struct sim_loop *loop;
+static struct amt_loop *loop;
 static struct sim_net *net;
 static struct sim_redir *redir;
 static struct sim_net_options net_opt;
@@ -65,7 +65,7 @@ static void
 pump(int rounds)
 {
     for (int i = 0; i < rounds; i++)
-        sim_loop_run_once(loop, 1);
+        loop_run_once(loop, 1);
 }
 
 static void
@@ -1285,8 +1285,8 @@ static int
 suite_init(void)
 {
     signal(SIGPIPE, SIG_IGN);
-    if (mkdtemp(tmp_root) == NULL || sim_keypool_new(2048, &keys) != 0 ||
-        clock_new_virtual(1000, &vclock) != 0 || sim_loop_new(vclock, &loop) != 0)
+    if (mkdtemp(tmp_root) == NULL || keypool_new(2048, &keys) != 0 ||
+        clock_new_virtual(1000, &vclock) != 0 || loop_new(vclock, &loop) != 0)
         return -1;
     snprintf(events_path, sizeof(events_path), "%s/events.jsonl", tmp_root);
     if (evlog_open(events_path, &events) != 0)
@@ -1307,10 +1307,10 @@ suite_clean(void)
 
     sim_redir_free(redir);
     sim_net_free(net);
-    sim_loop_free(loop);
+    loop_free(loop);
     evlog_free(events);
     clock_free(vclock);
-    sim_keypool_free(keys);
+    keypool_free(keys);
     snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp_root);
     return system(cmd) == 0 ? 0 : -1;
 }

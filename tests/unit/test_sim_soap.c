@@ -45,7 +45,7 @@
 
 static char tmp_root[] = "/tmp/test_sim_soap.XXXXXX";
 static unsigned dir_counter;
-static struct sim_keypool *keys;
+static struct keypool *keys;
 static struct amt_clock *vclock;
 static struct evlog *events;
 static char events_path[300];
@@ -1296,8 +1296,8 @@ test_fault_event_and_plain_answers(void)
 static int
 suite_init(void)
 {
-    if (mkdtemp(tmp_root) == NULL || sim_keypool_new(2048, &keys) != 0 ||
-        sim_keypool_fill(keys, 2) != 0 || clock_new_virtual(0, &vclock) != 0)
+    if (mkdtemp(tmp_root) == NULL || keypool_new(2048, &keys) != 0 ||
+        keypool_fill(keys, 2) != 0 || clock_new_virtual(0, &vclock) != 0)
         return -1;
     snprintf(events_path, sizeof(events_path), "%s/events.jsonl", tmp_root);
     return evlog_open(events_path, &events) == 0 ? 0 : -1;
@@ -1310,7 +1310,7 @@ suite_clean(void)
 
     evlog_free(events);
     clock_free(vclock);
-    sim_keypool_free(keys);
+    keypool_free(keys);
     snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp_root);
     return system(cmd) == 0 ? 0 : -1;
 }

@@ -17,7 +17,7 @@
 
 #include "err.h"
 
-struct sim_keypool {
+struct keypool {
     unsigned bits;
     EVP_PKEY **keys;
     size_t n;
@@ -25,9 +25,9 @@ struct sim_keypool {
 };
 
 int
-sim_keypool_new(unsigned bits, struct sim_keypool **out)
+keypool_new(unsigned bits, struct keypool **out)
 {
-    struct sim_keypool *pool;
+    struct keypool *pool;
 
     if (out == NULL || bits < 1024 || bits > 8192)
         return AMT_ERR_INVALID_ARGUMENT;
@@ -39,7 +39,7 @@ sim_keypool_new(unsigned bits, struct sim_keypool **out)
 }
 
 void
-sim_keypool_free(struct sim_keypool *pool)
+keypool_free(struct keypool *pool)
 {
     if (pool == NULL)
         return;
@@ -61,7 +61,7 @@ make_key(unsigned bits, EVP_PKEY **out)
 }
 
 int
-sim_keypool_fill(struct sim_keypool *pool, size_t n)
+keypool_fill(struct keypool *pool, size_t n)
 {
     int r;
 
@@ -123,8 +123,8 @@ save_key(const char *path, EVP_PKEY *key)
 }
 
 int
-sim_keypool_fill_cached(struct sim_keypool *pool, const char *dir, size_t n, char *errbuf,
-                        size_t errlen)
+keypool_fill_cached(struct keypool *pool, const char *dir, size_t n, char *errbuf,
+                    size_t errlen)
 {
     EVP_PKEY **keys;
     size_t have;
@@ -167,7 +167,7 @@ sim_keypool_fill_cached(struct sim_keypool *pool, const char *dir, size_t n, cha
 }
 
 int
-sim_keypool_take(struct sim_keypool *pool, EVP_PKEY **out)
+keypool_take(struct keypool *pool, EVP_PKEY **out)
 {
     if (out == NULL)
         return AMT_ERR_INVALID_ARGUMENT;
@@ -180,7 +180,7 @@ sim_keypool_take(struct sim_keypool *pool, EVP_PKEY **out)
 }
 
 size_t
-sim_keypool_size(const struct sim_keypool *pool)
+keypool_size(const struct keypool *pool)
 {
     return pool != NULL ? pool->n : 0;
 }
@@ -216,7 +216,7 @@ add_ext(X509 *cert, int nid, const char *value)
 }
 
 int
-sim_make_self_signed(EVP_PKEY *key, const char *cn, char **key_pem, char **cert_pem)
+keypool_self_signed(EVP_PKEY *key, const char *cn, char **key_pem, char **cert_pem)
 {
     X509 *cert = NULL;
     X509_NAME *name;

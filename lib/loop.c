@@ -14,38 +14,38 @@
 
 #define LOOP_EVENTS_PER_ROUND 256
 
-struct sim_watch {
+struct loop_watch {
     int fd;
-    sim_fd_cb cb;
+    loop_fd_cb cb;
     void *arg;
     bool dead;
-    struct sim_watch *next_dead;
+    struct loop_watch *next_dead;
 };
 
-struct sim_timer {
+struct loop_timer {
     double at;
     uint64_t seq; /* equal deadlines fire in the order they were set */
-    sim_timer_cb cb;
+    loop_timer_cb cb;
     void *arg;
     size_t heap_index;
 };
 
-struct sim_loop {
+struct amt_loop {
     int epfd;
     struct amt_clock *clock;
     struct amt_clock *own_clock;
-    struct sim_timer **heap;
+    struct loop_timer **heap;
     size_t n_timers;
     size_t cap_timers;
     uint64_t seq;
-    struct sim_watch *dead; /* unwatched during a round, freed after it */
+    struct loop_watch *dead; /* unwatched during a round, freed after it */
     volatile sig_atomic_t stop;
 };
 
 int
-sim_loop_new(struct amt_clock *clock, struct sim_loop **out)
+loop_new(struct amt_clock *clock, struct amt_loop **out)
 {
-    struct sim_loop *loop;
+    struct amt_loop *loop;
     int r;
 
     if (out == NULL)
@@ -71,10 +71,10 @@ sim_loop_new(struct amt_clock *clock, struct sim_loop **out)
 }
 
 static void
-free_dead(struct sim_loop *loop)
+free_dead(struct amt_loop *loop)
 {
     while (loop->dead != NULL) {
-        struct sim_watch *w = loop->dead;
+        struct loop_watch *w = loop->dead;
 
         loop->dead = w->next_dead;
         free(w);
@@ -82,7 +82,7 @@ free_dead(struct sim_loop *loop)
 }
 
 void
-sim_loop_free(struct sim_loop *loop)
+loop_free(struct amt_loop *loop)
 {
     if (loop == NULL)
         return;
@@ -96,22 +96,22 @@ sim_loop_free(struct sim_loop *loop)
 }
 
 double
-sim_loop_now(const struct sim_loop *loop)
+loop_now(const struct amt_loop *loop)
 {
     return clock_now(loop->clock);
 }
 
 struct amt_clock *
-sim_loop_clock(const struct sim_loop *loop)
+loop_clock(const struct amt_loop *loop)
 {
     return loop->clock;
 }
 
 int
-sim_loop_watch(struct sim_loop *loop, int fd, uint32_t events, sim_fd_cb cb, void *arg,
-               struct sim_watch **out)
+loop_watch(struct amt_loop *loop, int fd, uint32_t events, loop_fd_cb cb, void *arg,
+           struct loop_watch **out)
 {
-    struct sim_watch *w;
+    struct loop_watch *w;
     struct epoll_event ev;
 
     if (loop == NULL || fd < 0 || cb == NULL)
@@ -134,7 +134,7 @@ sim_loop_watch(struct sim_loop *loop, int fd, uint32_t events, sim_fd_cb cb, voi
 }
 
 int
-sim_loop_watch_modify(struct sim_loop *loop, struct sim_watch *w, uint32_t events)
+loop_watch_modify(struct amt_loop *loop, struct loop_watch *w, uint32_t events)
 {
     struct epoll_event ev;
 
@@ -147,7 +147,7 @@ sim_loop_watch_modify(struct sim_loop *loop, struct sim_watch *w, uint32_t event
 }
 
 void
-sim_loop_unwatch(struct sim_loop *loop, struct sim_watch *w)
+loop_unwatch(struct amt_loop *loop, struct loop_watch *w)
 {
     if (loop == NULL || w == NULL || w->dead)
         return;
@@ -161,15 +161,15 @@ sim_loop_unwatch(struct sim_loop *loop, struct sim_watch *w)
 /* --- timers: a min-heap on (at, seq) --- */
 
 static bool
-timer_before(const struct sim_timer *a, const struct sim_timer *b)
+timer_before(const struct loop_timer *a, const struct loop_timer *b)
 {
     return a->at < b->at || (a->at == b->at && a->seq < b->seq);
 }
 
 static void
-heap_swap(struct sim_loop *loop, size_t i, size_t j)
+heap_swap(struct amt_loop *loop, size_t i, size_t j)
 {
-    struct sim_timer *t = loop->heap[i];
+    struct loop_timer *t = loop->heap[i];
 
     loop->heap[i] = loop->heap[j];
     loop->heap[j] = t;
@@ -178,7 +178,7 @@ heap_swap(struct sim_loop *loop, size_t i, size_t j)
 }
 
 static void
-heap_up(struct sim_loop *loop, size_t i)
+heap_up(struct amt_loop *loop, size_t i)
 {
     while (i > 0) {
         size_t parent = (i - 1) / 2;
@@ -191,7 +191,7 @@ heap_up(struct sim_loop *loop, size_t i)
 }
 
 static void
-heap_down(struct sim_loop *loop, size_t i)
+heap_down(struct amt_loop *loop, size_t i)
 {
     for (;;) {
         size_t l = 2 * i + 1, r = l + 1, m = i;
@@ -208,7 +208,7 @@ heap_down(struct sim_loop *loop, size_t i)
 }
 
 static void
-heap_remove(struct sim_loop *loop, size_t i)
+heap_remove(struct amt_loop *loop, size_t i)
 {
     size_t last = --loop->n_timers;
 
@@ -220,16 +220,16 @@ heap_remove(struct sim_loop *loop, size_t i)
 }
 
 int
-sim_loop_timer_at(struct sim_loop *loop, double at, sim_timer_cb cb, void *arg,
-                  struct sim_timer **out)
+loop_timer_at(struct amt_loop *loop, double at, loop_timer_cb cb, void *arg,
+              struct loop_timer **out)
 {
-    struct sim_timer *t;
+    struct loop_timer *t;
 
     if (loop == NULL || cb == NULL || isnan(at))
         return AMT_ERR_INVALID_ARGUMENT;
     if (loop->n_timers == loop->cap_timers) {
         size_t cap = loop->cap_timers ? loop->cap_timers * 2 : 64;
-        struct sim_timer **heap = realloc(loop->heap, cap * sizeof(*heap));
+        struct loop_timer **heap = realloc(loop->heap, cap * sizeof(*heap));
 
         if (heap == NULL)
             return AMT_ERR_ALLOC;
@@ -251,7 +251,7 @@ sim_loop_timer_at(struct sim_loop *loop, double at, sim_timer_cb cb, void *arg,
 }
 
 void
-sim_loop_timer_cancel(struct sim_loop *loop, struct sim_timer *t)
+loop_timer_cancel(struct amt_loop *loop, struct loop_timer *t)
 {
     if (loop == NULL || t == NULL)
         return;
@@ -260,17 +260,17 @@ sim_loop_timer_cancel(struct sim_loop *loop, struct sim_timer *t)
 }
 
 static void
-fire_due_timers(struct sim_loop *loop)
+fire_due_timers(struct amt_loop *loop)
 {
-    double now = sim_loop_now(loop);
+    double now = loop_now(loop);
 
     /* a timer set by a callback for "now" waits for the next round: no starvation */
     uint64_t limit = loop->seq;
 
     while (loop->n_timers > 0 && loop->heap[0]->at <= now && loop->heap[0]->seq < limit &&
            !loop->stop) {
-        struct sim_timer *t = loop->heap[0];
-        sim_timer_cb cb = t->cb;
+        struct loop_timer *t = loop->heap[0];
+        loop_timer_cb cb = t->cb;
         void *arg = t->arg;
 
         heap_remove(loop, 0);
@@ -280,16 +280,16 @@ fire_due_timers(struct sim_loop *loop)
 }
 
 static int
-poll_timeout_ms(const struct sim_loop *loop, int max_ms)
+poll_timeout_ms(const struct amt_loop *loop, int max_ms)
 {
     int ms;
 
     if (loop->n_timers == 0)
         return max_ms;
     /* virtual time moves only when the test moves it: waiting cannot bring a timer */
-    if (clock_is_virtual(loop->clock) && loop->heap[0]->at > sim_loop_now(loop))
+    if (clock_is_virtual(loop->clock) && loop->heap[0]->at > loop_now(loop))
         return max_ms;
-    ms = clock_poll_ms(loop->clock, loop->heap[0]->at - sim_loop_now(loop));
+    ms = clock_poll_ms(loop->clock, loop->heap[0]->at - loop_now(loop));
     if (ms < 0)
         return max_ms;
     if (max_ms >= 0 && ms > max_ms)
@@ -298,7 +298,7 @@ poll_timeout_ms(const struct sim_loop *loop, int max_ms)
 }
 
 int
-sim_loop_run_once(struct sim_loop *loop, int max_ms)
+loop_run_once(struct amt_loop *loop, int max_ms)
 {
     struct epoll_event evs[LOOP_EVENTS_PER_ROUND];
     int n;
@@ -313,7 +313,7 @@ sim_loop_run_once(struct sim_loop *loop, int max_ms)
         return AMT_ERR_SYSTEM;
     }
     for (int i = 0; i < n && !loop->stop; i++) {
-        struct sim_watch *w = evs[i].data.ptr;
+        struct loop_watch *w = evs[i].data.ptr;
 
         if (!w->dead)
             w->cb(loop, w->fd, evs[i].events, w->arg);
@@ -324,23 +324,23 @@ sim_loop_run_once(struct sim_loop *loop, int max_ms)
 }
 
 int
-sim_loop_run(struct sim_loop *loop)
+loop_run(struct amt_loop *loop)
 {
     int r = 0;
 
     while (!loop->stop && r == 0)
-        r = sim_loop_run_once(loop, -1);
+        r = loop_run_once(loop, -1);
     return r;
 }
 
 void
-sim_loop_stop(struct sim_loop *loop)
+loop_stop(struct amt_loop *loop)
 {
     loop->stop = 1;
 }
 
 bool
-sim_loop_stopped(const struct sim_loop *loop)
+loop_stopped(const struct amt_loop *loop)
 {
     return loop->stop != 0;
 }
