@@ -110,6 +110,44 @@ enum amt_err {
     AMT_ERR_NET_DUPLICATE = -803,
     AMT_ERR_NET_TLS_CONTEXT = -804,
     AMT_ERR_NET_HTTP = -805,
+
+    /* provisioner site: database, directory, import, issuing CA */
+    AMT_ERR_SITE_DB = -1100, /* SQLite failed; stderr says how */
+    AMT_ERR_SITE_DB_BUSY = -1101,
+    AMT_ERR_SITE_DB_CORRUPT = -1102,
+    AMT_ERR_SITE_DB_VERSION = -1103,
+    AMT_ERR_SITE_DB_MODE = -1104,
+    AMT_ERR_SITE_DUPLICATE = -1105,
+    AMT_ERR_SITE_DEVICE_ACTIVE = -1106,
+    AMT_ERR_SITE_PENDING = -1107,
+    AMT_ERR_SITE_NO_PENDING = -1108,
+    AMT_ERR_DIR_DN = -1120,
+    AMT_ERR_DIR_NO_CONTAINER = -1121,
+    AMT_ERR_DIR_DOMAIN = -1122,
+    AMT_ERR_DIR_NAME_TAKEN = -1123,
+    AMT_ERR_DIR_SPN_TAKEN = -1124,
+    AMT_ERR_IMPORT_INVALID = -1140,
+    AMT_ERR_CA_LOAD = -1160,
+    AMT_ERR_CA_KEY_MISMATCH = -1161,
+    AMT_ERR_CA_NOT_CA = -1162,
+    AMT_ERR_CA_CHAIN = -1163,
+    AMT_ERR_CA_VERIFY = -1164,
+    AMT_ERR_CA_HOST_MISMATCH = -1165,
+
+    /* provisioner AMT client (the SP's side of TLS, digest, SOAP, WS-Man) */
+    AMT_ERR_CLIENT_UNREACHABLE = -1300, /* refused, reset or no answer on the port */
+    AMT_ERR_CLIENT_TLS = -1301,
+    AMT_ERR_CLIENT_CERT_CHANGED = -1302,
+    AMT_ERR_CLIENT_DIGEST_EXHAUSTED = -1303,
+    AMT_ERR_CLIENT_HTTP = -1304,
+    AMT_ERR_CLIENT_REPLY = -1305,
+    AMT_ERR_CLIENT_NO_IPV4 = -1306,
+    AMT_ERR_CLIENT_TRANSFER = -1307,
+    AMT_ERR_CLIENT_CURL = -1308,
+
+    /* provisioner service point: configuration checks and the hello listener */
+    AMT_ERR_SP_PREREQ = -1200, /* a seed rule is broken; the report says which */
+    AMT_ERR_SP_LISTEN = -1201, /* see errno */
 };
 
 /* Marks a printf-like function so that its callers' formats are checked. */

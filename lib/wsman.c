@@ -80,6 +80,7 @@ static const struct {
     {WSMAN_PUT, WSMAN_ACTION_PUT, WSMAN_ACTION_PUT_RESPONSE},
     {WSMAN_ENUMERATE, WSMAN_ACTION_ENUMERATE, WSMAN_ACTION_ENUMERATE_RESPONSE},
     {WSMAN_PULL, WSMAN_ACTION_PULL, WSMAN_ACTION_PULL_RESPONSE},
+    {WSMAN_DELETE, WSMAN_ACTION_DELETE, WSMAN_ACTION_DELETE_RESPONSE},
 };
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
@@ -521,6 +522,22 @@ wsman_response_new(const struct wsman_call *req, struct wsman_msg **out)
                          out, &m)) != 0 ||
         (r = add_class_element(m, m->body, req->resource_uri,
                                wsman_class_name(req->resource_uri), &m->payload)) != 0)
+        goto out;
+    *out = m;
+    m = NULL;
+out:
+    wsman_msg_free(m);
+    return r;
+}
+
+/* <s:Body/>: WS-Transfer's DeleteResponse says nothing but that it is done. */
+int
+wsman_delete_response_new(const struct wsman_call *req, struct wsman_msg **out)
+{
+    struct wsman_msg *m = NULL;
+    int r;
+
+    if ((r = reply_start(req, WSMAN_DELETE, out, &m)) != 0)
         goto out;
     *out = m;
     m = NULL;
@@ -983,6 +1000,10 @@ read_reply_body(struct reader *rd, struct wsman_reply *out)
         return 0;
     case WSMAN_PUT:
         out->instance = b;
+        return 0;
+    case WSMAN_DELETE:
+        /* nothing to read; a body some firmware adds anyway is left to the caller */
+        out->instance = NULL;
         return 0;
     case WSMAN_ENUMERATE:
         if (!xmlsafe_is(b, WSMAN_WSEN_NS, "EnumerateResponse") ||

@@ -1,8 +1,8 @@
 /*
  * WS-Management as AMT's phase 2 interface speaks it: SOAP 1.2 envelopes posted to
- * /wsman, WS-Addressing 2004/08 headers, WS-Transfer Get and Put, WS-Enumeration
- * Enumerate and Pull, and methods invoked as <ResourceURI>/<Method> with a
- * <Method>_INPUT body and a <Method>_OUTPUT reply that carries ReturnValue.
+ * /wsman, WS-Addressing 2004/08 headers, WS-Transfer Get, Put and Delete,
+ * WS-Enumeration Enumerate and Pull, and methods invoked as <ResourceURI>/<Method>
+ * with a <Method>_INPUT body and a <Method>_OUTPUT reply that carries ReturnValue.
  * Faults follow DSP0226: a SOAP 1.2 Code, a Subcode naming the fault, a Reason.
  */
 #ifndef AMT_WSMAN_H
@@ -27,6 +27,8 @@
 #define WSMAN_ACTION_GET_RESPONSE WSMAN_WXF_NS "/GetResponse"
 #define WSMAN_ACTION_PUT WSMAN_WXF_NS "/Put"
 #define WSMAN_ACTION_PUT_RESPONSE WSMAN_WXF_NS "/PutResponse"
+#define WSMAN_ACTION_DELETE WSMAN_WXF_NS "/Delete"
+#define WSMAN_ACTION_DELETE_RESPONSE WSMAN_WXF_NS "/DeleteResponse"
 #define WSMAN_ACTION_ENUMERATE WSMAN_WSEN_NS "/Enumerate"
 #define WSMAN_ACTION_ENUMERATE_RESPONSE WSMAN_WSEN_NS "/EnumerateResponse"
 #define WSMAN_ACTION_PULL WSMAN_WSEN_NS "/Pull"
@@ -65,6 +67,7 @@ enum wsman_kind {
     WSMAN_ENUMERATE,
     WSMAN_PULL,
     WSMAN_INVOKE,
+    WSMAN_DELETE, /* empty body both ways; the selectors name what goes */
 };
 
 /*
@@ -111,7 +114,7 @@ struct wsman_msg;
  * WSMAN_INVOKE, and NULL otherwise. Headers: Action, To, ResourceURI, MessageID,
  * ReplyTo (anonymous), OperationTimeout. A Put carries an empty instance of the
  * resource's class and an Invoke an empty <method>_INPUT: fill them with
- * wsman_msg_add.
+ * wsman_msg_add. Get and Delete have an empty Body.
  */
 int wsman_request_new(enum wsman_kind kind, const char *to, const char *resource_uri,
                       const char *arg, struct wsman_msg **out);
@@ -161,11 +164,11 @@ struct wsman_call {
 /*
  * Reads a request. Refuses a missing or duplicated To, Action, MessageID or
  * ResourceURI with AMT_ERR_WSMAN_HEADER (detail names the header), bad selectors
- * likewise, an action other than Get, Put, Enumerate, Pull or <ResourceURI>/<Method>
- * with AMT_ERR_WSMAN_ACTION, and a body that does not fit the action (Put without
- * the class's instance, Pull without EnumerationContext, Invoke without
- * <Method>_INPUT) with AMT_ERR_WSMAN_BODY. On failure out holds only fault and, if
- * it could be read, message_id, so that the fault can be answered.
+ * likewise, an action other than Get, Put, Delete, Enumerate, Pull or
+ * <ResourceURI>/<Method> with AMT_ERR_WSMAN_ACTION, and a body that does not fit
+ * the action (Put without the class's instance, Pull without EnumerationContext,
+ * Invoke without <Method>_INPUT) with AMT_ERR_WSMAN_BODY. On failure out holds only
+ * fault and, if it could be read, message_id, so that the fault can be answered.
  */
 int wsman_call_parse(xmlDocPtr doc, struct wsman_call *out, char *detail,
                      size_t detail_size);
@@ -175,6 +178,8 @@ const char *wsman_call_selector(const struct wsman_call *c, const char *name);
 /* Replies to a parsed request, RelatesTo its MessageID, To anonymous. */
 /* Get or Put: GetResponse/PutResponse with an empty instance to fill. */
 int wsman_response_new(const struct wsman_call *req, struct wsman_msg **out);
+/* Delete: a DeleteResponse, whose Body stays empty. */
+int wsman_delete_response_new(const struct wsman_call *req, struct wsman_msg **out);
 int wsman_enumerate_response_new(const struct wsman_call *req, const char *context,
                                  struct wsman_msg **out);
 /* context NULL leaves it out (as at the end); add items with wsman_msg_item. */
@@ -198,7 +203,7 @@ struct wsman_reply {
     char message_id[WSMAN_ID_MAX];
     char relates_to[WSMAN_ID_MAX];
     char method[WSMAN_NAME_MAX];     /* WSMAN_INVOKE */
-    xmlNodePtr body;                 /* first element in Body */
+    xmlNodePtr body;                 /* first element in Body; Delete: NULL */
     xmlNodePtr instance;             /* Get, Put: the instance; Invoke: <method>_OUTPUT */
     xmlNodePtr items;                /* Pull: the Items element, NULL if none */
     char context[WSMAN_ID_MAX];      /* Enumerate, Pull (empty if none) */

@@ -247,6 +247,59 @@ test_put_round_trip(void)
 }
 
 static void
+test_delete_round_trip(void)
+{
+    static const char handle[] = "Intel(r) AMT Certificate: Handle: 3";
+    struct wsman_msg *m = NULL;
+    struct wsman_call call;
+    struct wsman_reply reply;
+    char id[64], *text = NULL;
+    xmlDocPtr doc, rdoc;
+
+    CU_ASSERT_EQUAL_FATAL(wsman_request_new(WSMAN_DELETE, TO, CERT, NULL, &m), 0);
+    CU_ASSERT_STRING_EQUAL(wsman_msg_action(m), WSMAN_ACTION_DELETE);
+    CU_ASSERT_STRING_EQUAL(WSMAN_ACTION_DELETE,
+                           "http://schemas.xmlsoap.org/ws/2004/09/transfer/Delete");
+    CU_ASSERT_EQUAL(wsman_msg_selector(m, "InstanceID", handle), 0);
+    /* nothing to fill: a Delete has no payload */
+    CU_ASSERT_EQUAL(wsman_msg_add(m, NULL, "X", "1", NULL), AMT_ERR_INVALID_ARGUMENT);
+    snprintf(id, sizeof(id), "%s", wsman_msg_message_id(m));
+    doc = reparse(m, &text);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "<s:Body/>"));
+    free(text);
+    CU_ASSERT_EQUAL_FATAL(wsman_call_parse(doc, &call, NULL, 0), 0);
+    CU_ASSERT_EQUAL(call.kind, WSMAN_DELETE);
+    CU_ASSERT_STRING_EQUAL(call.action, WSMAN_ACTION_DELETE);
+    CU_ASSERT_STRING_EQUAL(call.resource_uri, CERT);
+    CU_ASSERT_STRING_EQUAL(wsman_call_selector(&call, "InstanceID"), handle);
+    CU_ASSERT_PTR_NULL(call.body);
+
+    /* the other builders do not answer a Delete, nor this one anything else */
+    CU_ASSERT_EQUAL(wsman_response_new(&call, &m), AMT_ERR_INVALID_ARGUMENT);
+    CU_ASSERT_PTR_NULL(m);
+    CU_ASSERT_EQUAL(wsman_delete_response_new(NULL, &m), AMT_ERR_INVALID_ARGUMENT);
+    CU_ASSERT_EQUAL(wsman_delete_response_new(&call, NULL), AMT_ERR_INVALID_ARGUMENT);
+    CU_ASSERT_EQUAL_FATAL(wsman_delete_response_new(&call, &m), 0);
+    CU_ASSERT_STRING_EQUAL(wsman_msg_action(m), WSMAN_ACTION_DELETE_RESPONSE);
+    CU_ASSERT_EQUAL(wsman_msg_add(m, NULL, "X", "1", NULL), AMT_ERR_INVALID_ARGUMENT);
+    rdoc = reparse(m, &text);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "<s:Body/>"));
+    free(text);
+    CU_ASSERT_EQUAL_FATAL(wsman_reply_parse(rdoc, &reply, NULL, 0), 0);
+    CU_ASSERT_EQUAL(reply.kind, WSMAN_DELETE);
+    CU_ASSERT_STRING_EQUAL(reply.action, WSMAN_ACTION_DELETE_RESPONSE);
+    CU_ASSERT_STRING_EQUAL(reply.relates_to, id);
+    CU_ASSERT_PTR_NULL(reply.body);
+    CU_ASSERT_PTR_NULL(reply.instance);
+    xmlFreeDoc(rdoc);
+
+    call.kind = WSMAN_GET;
+    CU_ASSERT_EQUAL(wsman_delete_response_new(&call, &m), AMT_ERR_INVALID_ARGUMENT);
+    CU_ASSERT_PTR_NULL(m);
+    xmlFreeDoc(doc);
+}
+
+static void
 test_enumerate_round_trip(void)
 {
     char big[WSMAN_ID_MAX + 1];
@@ -625,8 +678,8 @@ test_envelope_refused(void)
 static void
 test_unsupported_actions(void)
 {
-    expect_refusal(request_text(NULL, NULL, WSMAN_WXF_NS "/Delete", NULL),
-                   AMT_ERR_WSMAN_ACTION, WSMAN_FAULT_ACTION_NOT_SUPPORTED, "/Delete");
+    expect_refusal(request_text(NULL, NULL, WSMAN_WXF_NS "/Create", NULL),
+                   AMT_ERR_WSMAN_ACTION, WSMAN_FAULT_ACTION_NOT_SUPPORTED, "/Create");
     /* A method of another resource is not a method of this one. */
     expect_refusal(request_text(NULL, NULL, PKMS "/AddKey", NULL), AMT_ERR_WSMAN_ACTION,
                    WSMAN_FAULT_ACTION_NOT_SUPPORTED, NULL);
@@ -909,6 +962,38 @@ test_foreign_faults(void)
 }
 
 /* A reply as AMT writes it: its own prefixes, extra headers, ReturnValue last. */
+/* A Delete as another client writes it: prefixes of its own, selectors, no body. */
+static void
+test_delete_written_by_others(void)
+{
+    static const char reply_text[] =
+        "<e:Envelope xmlns:e=\"" WSMAN_ENV_NS "\" xmlns:x=\"" WSMAN_WSA_NS "\">"
+        "<e:Header><x:To>" WSMAN_ANONYMOUS "</x:To><x:RelatesTo>uuid:1</x:RelatesTo>"
+        "<x:Action e:mustUnderstand=\"true\">" WSMAN_ACTION_DELETE_RESPONSE "</x:Action>"
+        "<x:MessageID>uuid:2</x:MessageID></e:Header><e:Body></e:Body></e:Envelope>";
+    struct wsman_call call;
+    struct wsman_reply reply;
+    char *text = request_text(
+        NULL,
+        "<w:SelectorSet><w:Selector Name=\"InstanceID\">Intel(r) AMT:WiFi Endpoint "
+        "User Settings 1</w:Selector></w:SelectorSet>",
+        WSMAN_ACTION_DELETE, NULL);
+    xmlDocPtr doc = parse_text(text);
+
+    CU_ASSERT_EQUAL(wsman_call_parse(doc, &call, NULL, 0), 0);
+    CU_ASSERT_EQUAL(call.kind, WSMAN_DELETE);
+    CU_ASSERT_STRING_EQUAL(wsman_call_selector(&call, "InstanceID"),
+                           "Intel(r) AMT:WiFi Endpoint User Settings 1");
+    xmlFreeDoc(doc);
+    free(text);
+
+    doc = parse_text(reply_text);
+    CU_ASSERT_EQUAL(wsman_reply_parse(doc, &reply, NULL, 0), 0);
+    CU_ASSERT_EQUAL(reply.kind, WSMAN_DELETE);
+    CU_ASSERT_STRING_EQUAL(reply.relates_to, "uuid:1");
+    xmlFreeDoc(doc);
+}
+
 static void
 test_amt_style_reply(void)
 {
@@ -1044,6 +1129,8 @@ static CU_TestInfo round_trip_tests[] = {
     {"Get", test_get_round_trip},
     {"selectors", test_selectors},
     {"Put", test_put_round_trip},
+    {"Delete", test_delete_round_trip},
+    {"Delete written by others", test_delete_written_by_others},
     {"Enumerate", test_enumerate_round_trip},
     {"Pull and EndOfSequence", test_pull_round_trip},
     {"Invoke", test_invoke_round_trip},
