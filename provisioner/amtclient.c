@@ -1154,7 +1154,7 @@ deliver(struct amt_session *s, long status)
     if (s->reply_len == 0 || xmlsafe_parse_detail(s->reply, s->reply_len, &lim, &res->doc,
                                                   detail, sizeof(detail)) != 0) {
         res->err = reply_unexpected(res, status);
-        snprintf(res->detail, sizeof(res->detail), "reply is not XML: %s",
+        snprintf(res->detail, sizeof(res->detail), "reply is not XML: %.200s",
                  s->reply_len == 0 ? "empty" : detail);
         complete(s, res);
         return;
