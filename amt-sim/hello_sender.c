@@ -259,6 +259,16 @@ send_one(struct sim_hello_sender *s)
         finish(s, "socket-failed", errno);
         return;
     }
+    /* the server connects back to the address the hello came from */
+    {
+        struct sockaddr_in src = {.sin_family = AF_INET};
+
+        if (inet_pton(AF_INET, sim_device_config(s->dev)->listen, &src.sin_addr) != 1 ||
+            bind(s->fd, (struct sockaddr *)&src, sizeof(src)) != 0) {
+            finish(s, "bind-source-failed", errno);
+            return;
+        }
+    }
     if (connect(s->fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 &&
         errno != EINPROGRESS) {
         finish(s, errno == ECONNREFUSED ? "connect-refused" : "connect-failed", errno);

@@ -82,7 +82,7 @@ fixture_start(struct fixture *f, const char *version, bool with_listener)
     CU_ASSERT_EQUAL_FATAL(
         uuid_parse("4c4c4544-0043-3010-8052-b4c04f564433", &f->cfg.uuid), 0);
     CU_ASSERT_EQUAL_FATAL(sim_profile_from_text(version, &f->cfg.profile), 0);
-    strcpy(f->cfg.listen, "127.0.0.1");
+    strcpy(f->cfg.listen, "127.0.0.13");
     f->cfg.flash_dir = f->dir;
     f->cfg.dhcp_domain = "contoso.com";
     CU_ASSERT_EQUAL_FATAL(
@@ -139,7 +139,16 @@ receive_hello(struct fixture *f, struct hello *h)
         if (poll(&p, 1, 5) <= 0)
             continue;
         if (conn < 0) {
-            conn = accept(f->listener, NULL, NULL);
+            struct sockaddr_in peer;
+            socklen_t plen = sizeof(peer);
+            char text[INET_ADDRSTRLEN];
+
+            conn = accept(f->listener, (struct sockaddr *)&peer, &plen);
+            /* the hello comes from the device's own address: the server dials back */
+            if (conn >= 0)
+                CU_ASSERT_STRING_EQUAL(
+                    inet_ntop(AF_INET, &peer.sin_addr, text, sizeof(text)),
+                    f->cfg.listen);
             continue;
         }
         ssize_t n = read(conn, buf + len, sizeof(buf) - len);
