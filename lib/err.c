@@ -138,6 +138,10 @@ static const struct err_row err_table[] = {
 
     {AMT_ERR_SP_PREREQ, "configuration breaks a prerequisite rule of the catalogue"},
     {AMT_ERR_SP_LISTEN, "could not listen on the service point's hello address and port"},
+
+    {AMT_ERR_ENGINE_STEP, "a provisioning step failed on the device"},
+    {AMT_ERR_ENGINE_VERSION, "AMT version outside the configured range"},
+    {AMT_ERR_ENGINE_IN_FLIGHT, "device is being provisioned already"},
 };
 
 const char *

@@ -148,6 +148,11 @@ enum amt_err {
     /* provisioner service point: configuration checks and the hello listener */
     AMT_ERR_SP_PREREQ = -1200, /* a seed rule is broken; the report says which */
     AMT_ERR_SP_LISTEN = -1201, /* see errno */
+
+    /* provisioner engine: one device's provisioning */
+    AMT_ERR_ENGINE_STEP = -1400,      /* a step failed; the event and database say why */
+    AMT_ERR_ENGINE_VERSION = -1401,   /* AMT-VERSION: outside the configured range */
+    AMT_ERR_ENGINE_IN_FLIGHT = -1402, /* the device is being provisioned already */
 };
 
 /* Marks a printf-like function so that its callers' formats are checked. */
