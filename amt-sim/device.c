@@ -68,20 +68,6 @@ static const char *const switch_names[SIM_SWITCH_COUNT] = {
     [SIM_SWITCH_AUDIT] = "audit",
 };
 
-static void set_error(char *errbuf, size_t errlen, const char *fmt, ...) AMT_PRINTF(3, 4);
-
-static void
-set_error(char *errbuf, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (errbuf == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(errbuf, errlen, fmt, ap);
-    va_end(ap);
-}
-
 double
 sim_device_now(const struct sim_device *dev)
 {
@@ -371,7 +357,7 @@ sim_device_open(const struct sim_device_config *cfg, const struct sim_env *env,
     if (out != NULL)
         *out = NULL;
     if (cfg == NULL || out == NULL || cfg->flash_dir == NULL) {
-        set_error(errbuf, errlen, "device configuration incomplete");
+        amt_set_error(errbuf, errlen, "device configuration incomplete");
         return AMT_ERR_INVALID_ARGUMENT;
     }
     if ((dev = calloc(1, sizeof(*dev))) == NULL)
@@ -383,17 +369,17 @@ sim_device_open(const struct sim_device_config *cfg, const struct sim_env *env,
     if ((r = sim_flash_open(cfg->flash_dir, &dev->flash, errbuf, errlen)) != 0)
         goto out;
     if ((r = ensure_realm(dev)) != 0 || (r = ensure_tls_credentials(dev)) != 0) {
-        set_error(errbuf, errlen, "%s: cannot make first-start settings: %s",
-                  cfg->flash_dir, amt_strerror(r));
+        amt_set_error(errbuf, errlen, "%s: cannot make first-start settings: %s",
+                      cfg->flash_dir, amt_strerror(r));
         goto out;
     }
     if (cfg->start_provisioned && (r = apply_start_provisioned(dev)) != 0) {
-        set_error(errbuf, errlen, "cannot start provisioned: %s", amt_strerror(r));
+        amt_set_error(errbuf, errlen, "cannot start provisioned: %s", amt_strerror(r));
         goto out;
     }
     if ((r = sim_flash_commit(dev->flash)) != 0) {
-        set_error(errbuf, errlen, "%s: cannot write the flash store: %s", cfg->flash_dir,
-                  amt_strerror(r));
+        amt_set_error(errbuf, errlen, "%s: cannot write the flash store: %s",
+                      cfg->flash_dir, amt_strerror(r));
         goto out;
     }
     DEV_EVENT(dev, "X-sim.start", EVLOG_RESULT_INFO,

@@ -34,20 +34,6 @@ struct sim_flash {
     bool dirty;
 };
 
-static void set_error(char *errbuf, size_t errlen, const char *fmt, ...) AMT_PRINTF(3, 4);
-
-static void
-set_error(char *errbuf, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (errbuf == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(errbuf, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static void
 wipe_free(char *s)
 {
@@ -186,12 +172,12 @@ parse_line(struct sim_flash *flash, char *line, size_t lineno, char *errbuf,
     char *in, *out;
 
     if (sp == NULL) {
-        set_error(errbuf, errlen, "line %zu has no value separator", lineno);
+        amt_set_error(errbuf, errlen, "line %zu has no value separator", lineno);
         return AMT_ERR_FLASH_CORRUPT;
     }
     *sp = '\0';
     if (!key_valid(line)) {
-        set_error(errbuf, errlen, "line %zu has an invalid key", lineno);
+        amt_set_error(errbuf, errlen, "line %zu has an invalid key", lineno);
         return AMT_ERR_FLASH_CORRUPT;
     }
     for (in = out = sp + 1; *in != '\0'; in++) {
@@ -202,13 +188,14 @@ parse_line(struct sim_flash *flash, char *line, size_t lineno, char *errbuf,
 
             lo = hi < 0 ? -1 : hex_digit((unsigned char)in[2]);
             if (lo < 0 || (hi == 0 && lo == 0)) {
-                set_error(errbuf, errlen, "line %zu has a bad escape", lineno);
+                amt_set_error(errbuf, errlen, "line %zu has a bad escape", lineno);
                 return AMT_ERR_FLASH_CORRUPT;
             }
             *out++ = (char)(hi << 4 | lo);
             in += 2;
         } else if (c < '!' || c > '~') {
-            set_error(errbuf, errlen, "line %zu has an unescaped byte 0x%02x", lineno, c);
+            amt_set_error(errbuf, errlen, "line %zu has an unescaped byte 0x%02x", lineno,
+                          c);
             return AMT_ERR_FLASH_CORRUPT;
         } else {
             *out++ = (char)c;
@@ -216,12 +203,12 @@ parse_line(struct sim_flash *flash, char *line, size_t lineno, char *errbuf,
     }
     *out = '\0';
     if ((size_t)(out - (sp + 1)) > SIM_FLASH_VALUE_MAX) {
-        set_error(errbuf, errlen, "line %zu has a value over %d bytes", lineno,
-                  SIM_FLASH_VALUE_MAX);
+        amt_set_error(errbuf, errlen, "line %zu has a value over %d bytes", lineno,
+                      SIM_FLASH_VALUE_MAX);
         return AMT_ERR_FLASH_CORRUPT;
     }
     if (sim_flash_get(flash, line) != NULL) {
-        set_error(errbuf, errlen, "line %zu repeats key %s", lineno, line);
+        amt_set_error(errbuf, errlen, "line %zu repeats key %s", lineno, line);
         return AMT_ERR_FLASH_CORRUPT;
     }
     return insert_entry(flash, line, sp + 1);
@@ -241,17 +228,18 @@ read_whole(const char *path, char **out, size_t *outlen, char *errbuf, size_t er
             r = AMT_ERR_NOT_FOUND;
             goto out;
         }
-        set_error(errbuf, errlen, "%s: %s", path, strerror(errno));
+        amt_set_error(errbuf, errlen, "%s: %s", path, strerror(errno));
         r = AMT_ERR_FLASH_IO;
         goto out;
     }
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        set_error(errbuf, errlen, "%s: not a regular file", path);
+        amt_set_error(errbuf, errlen, "%s: not a regular file", path);
         r = AMT_ERR_FLASH_IO;
         goto out;
     }
     if (st.st_size > SIM_FLASH_FILE_MAX) {
-        set_error(errbuf, errlen, "%s: larger than %d bytes", path, SIM_FLASH_FILE_MAX);
+        amt_set_error(errbuf, errlen, "%s: larger than %d bytes", path,
+                      SIM_FLASH_FILE_MAX);
         r = AMT_ERR_FLASH_CORRUPT;
         goto out;
     }
@@ -265,8 +253,8 @@ read_whole(const char *path, char **out, size_t *outlen, char *errbuf, size_t er
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
-            set_error(errbuf, errlen, "%s: read failed: %s", path,
-                      n < 0 ? strerror(errno) : "file shrank");
+            amt_set_error(errbuf, errlen, "%s: read failed: %s", path,
+                          n < 0 ? strerror(errno) : "file shrank");
             r = AMT_ERR_FLASH_IO;
             goto out;
         }
@@ -308,30 +296,30 @@ load(struct sim_flash *flash, char *errbuf, size_t errlen)
     flash->was_empty = false;
     r = AMT_ERR_FLASH_CORRUPT;
     if (memchr(buf, '\0', len) != NULL) {
-        set_error(errbuf, errlen, "%s: contains a NUL byte", flash->path);
+        amt_set_error(errbuf, errlen, "%s: contains a NUL byte", flash->path);
         goto out;
     }
     if (len < strlen(FLASH_MAGIC) || memcmp(buf, FLASH_MAGIC, strlen(FLASH_MAGIC)) != 0) {
-        set_error(errbuf, errlen, "%s: not an amt-sim flash store (bad first line)",
-                  flash->path);
+        amt_set_error(errbuf, errlen, "%s: not an amt-sim flash store (bad first line)",
+                      flash->path);
         goto out;
     }
     if (len == 0 || buf[len - 1] != '\n') {
-        set_error(errbuf, errlen, "%s: truncated (no final newline)", flash->path);
+        amt_set_error(errbuf, errlen, "%s: truncated (no final newline)", flash->path);
         goto out;
     }
     buf[len - 1] = '\0';
     sum_line = strrchr(buf, '\n');
     if (sum_line == NULL ||
         strncmp(sum_line + 1, FLASH_SUM_PREFIX, strlen(FLASH_SUM_PREFIX)) != 0) {
-        set_error(errbuf, errlen, "%s: truncated (no checksum line)", flash->path);
+        amt_set_error(errbuf, errlen, "%s: truncated (no checksum line)", flash->path);
         goto out;
     }
     body_len = (size_t)(sum_line + 1 - buf);
     if ((r = sha256_hex((unsigned char *)buf, body_len, want)) != 0)
         goto out;
     if (strcmp(sum_line + 1 + strlen(FLASH_SUM_PREFIX), want) != 0) {
-        set_error(errbuf, errlen, "%s: checksum mismatch", flash->path);
+        amt_set_error(errbuf, errlen, "%s: checksum mismatch", flash->path);
         r = AMT_ERR_FLASH_CORRUPT;
         goto out;
     }
@@ -342,7 +330,8 @@ load(struct sim_flash *flash, char *errbuf, size_t errlen)
 
         lineno++;
         if (nl == NULL) {
-            set_error(errbuf, errlen, "%s: line %zu: no newline", flash->path, lineno);
+            amt_set_error(errbuf, errlen, "%s: line %zu: no newline", flash->path,
+                          lineno);
             r = AMT_ERR_FLASH_CORRUPT;
             goto out;
         }
@@ -383,11 +372,12 @@ sim_flash_open(const char *dir, struct sim_flash **out, char *errbuf, size_t err
     if (dir == NULL || *dir == '\0' || out == NULL)
         return AMT_ERR_INVALID_ARGUMENT;
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        set_error(errbuf, errlen, "%s: cannot create folder: %s", dir, strerror(errno));
+        amt_set_error(errbuf, errlen, "%s: cannot create folder: %s", dir,
+                      strerror(errno));
         return AMT_ERR_FLASH_IO;
     }
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        set_error(errbuf, errlen, "%s: not a folder", dir);
+        amt_set_error(errbuf, errlen, "%s: not a folder", dir);
         return AMT_ERR_FLASH_IO;
     }
     if ((flash = calloc(1, sizeof(*flash))) == NULL ||

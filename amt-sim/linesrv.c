@@ -145,20 +145,6 @@ on_accept(struct amt_loop *loop, int fd, uint32_t events, void *arg)
     s->clients[slot] = c;
 }
 
-static void set_error(char *errbuf, size_t errlen, const char *fmt, ...) AMT_PRINTF(3, 4);
-
-static void
-set_error(char *errbuf, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (errbuf == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(errbuf, errlen, fmt, ap);
-    va_end(ap);
-}
-
 int
 sim_linesrv_new(struct amt_loop *loop, const struct sim_linesrv_options *o,
                 struct sim_linesrv **out, char *errbuf, size_t errlen)
@@ -176,15 +162,15 @@ sim_linesrv_new(struct amt_loop *loop, const struct sim_linesrv_options *o,
     memset(&addr, 0, sizeof(addr));
     addr.sun_family = AF_UNIX;
     if (strlen(o->path) >= sizeof(addr.sun_path)) {
-        set_error(errbuf, errlen, "%s: socket path longer than %zu bytes", o->path,
-                  sizeof(addr.sun_path) - 1);
+        amt_set_error(errbuf, errlen, "%s: socket path longer than %zu bytes", o->path,
+                      sizeof(addr.sun_path) - 1);
         return AMT_ERR_TOO_LARGE;
     }
     memcpy(addr.sun_path, o->path, strlen(o->path));
     if (lstat(o->path, &st) == 0) {
         if (!S_ISSOCK(st.st_mode)) {
-            set_error(errbuf, errlen, "%s: exists and is not a socket; not removing it",
-                      o->path);
+            amt_set_error(errbuf, errlen,
+                          "%s: exists and is not a socket; not removing it", o->path);
             return AMT_ERR_INVALID_ARGUMENT;
         }
         unlink(o->path);
@@ -204,7 +190,7 @@ sim_linesrv_new(struct amt_loop *loop, const struct sim_linesrv_options *o,
         s->bound = true;
     if (!s->bound || chmod(o->path, 0600) != 0 ||
         listen(s->fd, (int)o->max_clients) != 0) {
-        set_error(errbuf, errlen, "%s: %s", o->path, strerror(errno));
+        amt_set_error(errbuf, errlen, "%s: %s", o->path, strerror(errno));
         r = AMT_ERR_SYSTEM;
         goto out;
     }

@@ -1,5 +1,8 @@
 #include "err.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
 struct err_row {
     int code;
     const char *text;
@@ -151,4 +154,16 @@ amt_strerror(int err)
         if (err_table[i].code == err)
             return err_table[i].text;
     return "unknown error";
+}
+
+void
+amt_set_error(char *buf, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (buf == NULL || len == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(buf, len, fmt, ap);
+    va_end(ap);
 }

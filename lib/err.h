@@ -6,6 +6,8 @@
 #ifndef AMT_ERR_H
 #define AMT_ERR_H
 
+#include <stddef.h>
+
 enum amt_err {
     AMT_OK = 0,
 
@@ -158,6 +160,9 @@ enum amt_err {
 /* Marks a printf-like function so that its callers' formats are checked. */
 #define AMT_PRINTF(fmt_index, first_arg)                                                 \
     __attribute__((format(printf, fmt_index, first_arg)))
+
+/* Writes a message into a caller's error buffer; NULL or an empty buffer is fine. */
+void amt_set_error(char *buf, size_t len, const char *fmt, ...) AMT_PRINTF(3, 4);
 
 /* A sentence for any code (never NULL; unknown codes get a generic sentence). */
 const char *amt_strerror(int err);
