@@ -1105,8 +1105,9 @@ step_one_change(struct site_db *db, sqlite3_stmt *st, const char *func)
     return sqlite3_changes(db->sql) > 0 ? 0 : AMT_ERR_NOT_FOUND;
 }
 
-int
-site_db_device_delete(struct site_db *db, const char *uuid)
+/* Runs a statement whose one parameter is a device's UUID and that must change a row. */
+static int
+change_by_uuid(struct site_db *db, enum stmt id, const char *uuid, const char *func)
 {
     char key[UUID_TEXT_SIZE];
     sqlite3_stmt *st = NULL;
@@ -1117,16 +1118,22 @@ site_db_device_delete(struct site_db *db, const char *uuid)
     if ((r = canon_uuid(uuid, key)) != 0)
         return r;
     db_lock(db);
-    if ((r = stmt_get(db, ST_DEVICE_DELETE, &st, __func__)) != 0)
+    if ((r = stmt_get(db, id, &st, func)) != 0)
         goto out;
     if ((rc = bind_text(st, 1, key)) != SQLITE_OK)
-        r = db_fail(db, __func__, rc);
+        r = db_fail(db, func, rc);
     else
-        r = step_one_change(db, st, __func__);
+        r = step_one_change(db, st, func);
 out:
     stmt_done(st);
     db_unlock(db);
     return r;
+}
+
+int
+site_db_device_delete(struct site_db *db, const char *uuid)
+{
+    return change_by_uuid(db, ST_DEVICE_DELETE, uuid, __func__);
 }
 
 int
@@ -1555,25 +1562,7 @@ out:
 int
 site_db_otp_hash_clear(struct site_db *db, const char *uuid)
 {
-    char key[UUID_TEXT_SIZE];
-    sqlite3_stmt *st = NULL;
-    int r, rc;
-
-    if (db == NULL)
-        return AMT_ERR_INVALID_ARGUMENT;
-    if ((r = canon_uuid(uuid, key)) != 0)
-        return r;
-    db_lock(db);
-    if ((r = stmt_get(db, ST_OTP_CLEAR, &st, __func__)) != 0)
-        goto out;
-    if ((rc = bind_text(st, 1, key)) != SQLITE_OK)
-        r = db_fail(db, __func__, rc);
-    else
-        r = step_one_change(db, st, __func__);
-out:
-    stmt_done(st);
-    db_unlock(db);
-    return r;
+    return change_by_uuid(db, ST_OTP_CLEAR, uuid, __func__);
 }
 
 /* ---- certificates ---- */
