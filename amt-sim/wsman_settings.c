@@ -290,8 +290,9 @@ webui_render(struct ws_req *w, const struct ws_inst *inst, struct ws_out *o)
     return o->err;
 }
 
+/* RequestStateChange of a service that is a plain switch: 2 enabled, 3 disabled. */
 static int
-webui_state(struct ws_req *w, const struct ws_inst *inst, xmlNodePtr in)
+switch_state_change(struct ws_req *w, xmlNodePtr in, enum sim_feature_switch sw)
 {
     uint32_t state;
     int r;
@@ -300,9 +301,15 @@ webui_state(struct ws_req *w, const struct ws_inst *inst, xmlNodePtr in)
         return r;
     if (state != 2 && state != 3)
         return ws_return(w, CIM_RV_INVALID_PARAMETER, "invalid-state");
-    if ((r = sim_device_set_switch(w->dev, SIM_SWITCH_WEB_UI, state == 2)) != 0)
+    if ((r = sim_device_set_switch(w->dev, sw, state == 2)) != 0)
         return r;
     return ws_return(w, CIM_RV_OK, NULL);
+}
+
+static int
+webui_state(struct ws_req *w, const struct ws_inst *inst, xmlNodePtr in)
+{
+    return switch_state_change(w, in, SIM_SWITCH_WEB_UI);
 }
 
 static const struct ws_method webui_methods[] = {
@@ -1075,16 +1082,7 @@ audit_render(struct ws_req *w, const struct ws_inst *inst, struct ws_out *o)
 static int
 audit_state(struct ws_req *w, const struct ws_inst *inst, xmlNodePtr in)
 {
-    uint32_t state;
-    int r;
-
-    if ((r = read_requested_state(w, in, &state)) != 0)
-        return r;
-    if (state != 2 && state != 3)
-        return ws_return(w, CIM_RV_INVALID_PARAMETER, "invalid-state");
-    if ((r = sim_device_set_switch(w->dev, SIM_SWITCH_AUDIT, state == 2)) != 0)
-        return r;
-    return ws_return(w, CIM_RV_OK, NULL);
+    return switch_state_change(w, in, SIM_SWITCH_AUDIT);
 }
 
 static const struct ws_method audit_methods[] = {
