@@ -29,42 +29,6 @@ static EVP_PKEY *issuing_key;
 static X509 *issuing_cert;
 static X509 *root_cert;
 
-static void
-certs_path(char *buf, size_t size, const char *file)
-{
-    snprintf(buf, size, "%s/%s", AMT_CERTS_DIR, file);
-}
-
-static X509 *
-read_cert(const char *file)
-{
-    char path[512];
-    BIO *bio;
-    X509 *cert;
-
-    certs_path(path, sizeof(path), file);
-    if ((bio = BIO_new_file(path, "r")) == NULL)
-        return NULL;
-    cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-    BIO_free(bio);
-    return cert;
-}
-
-static EVP_PKEY *
-read_key(const char *file)
-{
-    char path[512];
-    BIO *bio;
-    EVP_PKEY *key;
-
-    certs_path(path, sizeof(path), file);
-    if ((bio = BIO_new_file(path, "r")) == NULL)
-        return NULL;
-    key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
-    BIO_free(bio);
-    return key;
-}
-
 /* A thumbprint file holds one line, "sha256:<hex>". */
 static int
 read_thumbprint(const char *file, struct amt_thumbprint *out)
@@ -73,7 +37,7 @@ read_thumbprint(const char *file, struct amt_thumbprint *out)
     unsigned char *text;
     int r;
 
-    certs_path(path, sizeof(path), file);
+    unit_certs_path(path, sizeof(path), file);
     text = unit_read_file(path, NULL);
     text[strcspn((char *)text, "\n")] = '\0';
     r = thumbprint_parse((char *)text, out);
@@ -85,9 +49,9 @@ static int
 suite_init(void)
 {
     if (read_thumbprint("root-ca.sha256.txt", &root_sha256) != 0 ||
-        (issuing_key = read_key("issuing-ca.key")) == NULL ||
-        (issuing_cert = read_cert("issuing-ca.crt")) == NULL ||
-        (root_cert = read_cert("root-ca.crt")) == NULL)
+        (issuing_key = unit_read_key("issuing-ca.key")) == NULL ||
+        (issuing_cert = unit_read_cert("issuing-ca.crt")) == NULL ||
+        (root_cert = unit_read_cert("root-ca.crt")) == NULL)
         return 1;
     return 0;
 }
@@ -125,7 +89,7 @@ load(const char *name, X509 **leaf, STACK_OF(X509) **chain)
     char file[256], path[512];
 
     snprintf(file, sizeof(file), "%s.chain.pem", name);
-    certs_path(path, sizeof(path), file);
+    unit_certs_path(path, sizeof(path), file);
     CU_ASSERT_EQUAL_FATAL(certpol_load_chain_pem(path, leaf, chain), 0);
 }
 
@@ -172,7 +136,7 @@ test_thumbprint_files_match_roots(void)
         X509 *cert;
 
         snprintf(file, sizeof(file), "%s.crt", roots[i]);
-        cert = read_cert(file);
+        cert = unit_read_cert(file);
         CU_ASSERT_PTR_NOT_NULL_FATAL(cert);
         for (size_t j = 0; j < 3; j++) {
             struct amt_thumbprint want, got;
@@ -195,7 +159,7 @@ test_trusted_roots_file(void)
     size_t n = 0;
     FILE *f;
 
-    certs_path(path, sizeof(path), "trusted-roots.txt");
+    unit_certs_path(path, sizeof(path), "trusted-roots.txt");
     f = fopen(path, "r");
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     while (fgets(line, sizeof(line), f) != NULL) {
@@ -480,7 +444,7 @@ test_trusted_root_appended(void)
     free_chain(leaf, chain);
 
     /* Nor does it make an untrusted self-signed leaf trusted. */
-    leaf = read_cert("untrusted-root-ca.crt");
+    leaf = unit_read_cert("untrusted-root-ca.crt");
     chain = sk_X509_new_null();
     CU_ASSERT_FATAL(leaf != NULL && chain != NULL && sk_X509_push(chain, root_cert) > 0);
     why = CERTPOL_OK;
@@ -678,7 +642,7 @@ test_leaf_as_issuer(void)
     const struct rdn plain[] = {CN_OK};
     struct certpol_policy p = contoso();
     enum certpol_reason why = CERTPOL_OK;
-    EVP_PKEY *key = read_key("prov-oid.key");
+    EVP_PKEY *key = unit_read_key("prov-oid.key");
     X509 *leaf, *bad;
     STACK_OF(X509) *chain;
 
@@ -842,9 +806,9 @@ test_parse_pem(void)
     X509 *leaf;
     STACK_OF(X509) *chain;
 
-    certs_path(path, sizeof(path), "prov-oid.chain.pem");
+    unit_certs_path(path, sizeof(path), "prov-oid.chain.pem");
     chain_pem = unit_read_file(path, &len);
-    certs_path(path, sizeof(path), "prov-oid.key");
+    unit_certs_path(path, sizeof(path), "prov-oid.key");
     key_pem = unit_read_file(path, NULL);
 
     CU_ASSERT_EQUAL(parse_text((char *)chain_pem, len), 0);
@@ -907,13 +871,13 @@ test_load_pem_file(void)
     FILE *f;
     int fd;
 
-    certs_path(path, sizeof(path), "prov-oid.crt");
+    unit_certs_path(path, sizeof(path), "prov-oid.crt");
     CU_ASSERT_EQUAL(certpol_load_chain_pem(path, &leaf, &chain), 0);
     CU_ASSERT_PTR_NOT_NULL(leaf);
     CU_ASSERT_EQUAL(sk_X509_num(chain), 0);
     free_chain(leaf, chain);
 
-    certs_path(path, sizeof(path), "no-such-file.pem");
+    unit_certs_path(path, sizeof(path), "no-such-file.pem");
     errno = 0;
     CU_ASSERT_EQUAL(certpol_load_chain_pem(path, &leaf, &chain), AMT_ERR_SYSTEM);
     CU_ASSERT_EQUAL(errno, ENOENT);

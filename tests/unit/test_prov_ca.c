@@ -21,42 +21,6 @@
 
 static char tmpdir[64];
 
-static void
-certs_path(char *buf, size_t size, const char *file)
-{
-    snprintf(buf, size, "%s/%s", AMT_CERTS_DIR, file);
-}
-
-static X509 *
-read_cert(const char *file)
-{
-    char path[512];
-    BIO *bio;
-    X509 *cert;
-
-    certs_path(path, sizeof(path), file);
-    if ((bio = BIO_new_file(path, "r")) == NULL)
-        return NULL;
-    cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-    BIO_free(bio);
-    return cert;
-}
-
-static EVP_PKEY *
-read_key(const char *file)
-{
-    char path[512];
-    BIO *bio;
-    EVP_PKEY *key;
-
-    certs_path(path, sizeof(path), file);
-    if ((bio = BIO_new_file(path, "r")) == NULL)
-        return NULL;
-    key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
-    BIO_free(bio);
-    return key;
-}
-
 static int
 suite_init(void)
 {
@@ -78,9 +42,9 @@ load_issuing(void)
     char crt[512], key[512], root[512], err[512];
     struct site_ca *ca = NULL;
 
-    certs_path(crt, sizeof(crt), "issuing-ca.crt");
-    certs_path(key, sizeof(key), "issuing-ca.key");
-    certs_path(root, sizeof(root), "root-ca.crt");
+    unit_certs_path(crt, sizeof(crt), "issuing-ca.crt");
+    unit_certs_path(key, sizeof(key), "issuing-ca.key");
+    unit_certs_path(root, sizeof(root), "root-ca.crt");
     if (site_ca_load(crt, key, root, &ca, err, sizeof(err)) != 0)
         fprintf(stderr, "site_ca_load: %s\n", err);
     return ca;
@@ -94,10 +58,10 @@ try_load(const char *crt_file, const char *key_file, const char *chain_file, cha
     struct site_ca *ca = NULL;
     int r;
 
-    certs_path(crt, sizeof(crt), crt_file);
-    certs_path(key, sizeof(key), key_file);
+    unit_certs_path(crt, sizeof(crt), crt_file);
+    unit_certs_path(key, sizeof(key), key_file);
     if (chain_file != NULL)
-        certs_path(chain, sizeof(chain), chain_file);
+        unit_certs_path(chain, sizeof(chain), chain_file);
     r = site_ca_load(crt, key, chain_file != NULL ? chain : NULL, &ca, err, errlen);
     CU_ASSERT((r == 0) == (ca != NULL));
     site_ca_free(ca);
@@ -370,8 +334,8 @@ static void
 test_ca_key_over_2048_refused(void)
 {
     char err[512] = "", crt[256], key[256], root[512];
-    EVP_PKEY *root_key = read_key("root-ca-4096.key"), *mid_key = NULL;
-    X509 *root_cert = read_cert("root-ca-4096.crt"), *mid = NULL;
+    EVP_PKEY *root_key = unit_read_key("root-ca-4096.key"), *mid_key = NULL;
+    X509 *root_cert = unit_read_cert("root-ca-4096.crt"), *mid = NULL;
     struct site_ca *ca = NULL;
 
     /* the 4096-bit root as the issuing CA itself */
@@ -391,7 +355,7 @@ test_ca_key_over_2048_refused(void)
     snprintf(crt, sizeof(crt), "%s/mid.crt", tmpdir);
     snprintf(key, sizeof(key), "%s/mid.key", tmpdir);
     CU_ASSERT_FATAL(write_pem(crt, mid, NULL) && write_pem(key, NULL, mid_key));
-    certs_path(root, sizeof(root), "root-ca-4096.crt");
+    unit_certs_path(root, sizeof(root), "root-ca-4096.crt");
     CU_ASSERT_EQUAL(site_ca_load(crt, key, root, &ca, err, sizeof(err)),
                     AMT_ERR_CERT_REFUSED);
     CU_ASSERT_PTR_NULL(ca);
@@ -445,13 +409,13 @@ test_load_refusals(void)
     for (int i = 0; i < 2; i++) {
         char *text;
 
-        certs_path(path, sizeof(path), i == 0 ? "issuing-ca.crt" : "root-ca.crt");
+        unit_certs_path(path, sizeof(path), i == 0 ? "issuing-ca.crt" : "root-ca.crt");
         text = (char *)unit_read_file(path, NULL);
         fputs(text, out);
         free(text);
     }
     fclose(out);
-    certs_path(path, sizeof(path), "issuing-ca.key");
+    unit_certs_path(path, sizeof(path), "issuing-ca.key");
     CU_ASSERT_EQUAL(site_ca_load(both, path, NULL, &ca, err, sizeof(err)), 0);
     site_ca_free(ca);
     unlink(both);
@@ -466,8 +430,8 @@ test_verify_device(void)
 {
     struct site_ca *ca = load_issuing();
     struct site_ca_cert *c = NULL;
-    EVP_PKEY *key = NULL, *root_key = read_key("root-ca.key");
-    X509 *leaf, *other, *root = read_cert("root-ca.crt"), *self = NULL, *by_root;
+    EVP_PKEY *key = NULL, *root_key = unit_read_key("root-ca.key");
+    X509 *leaf, *other, *root = unit_read_cert("root-ca.crt"), *self = NULL, *by_root;
     char *key_pem = NULL, *cert_pem = NULL, err[512];
     BIO *bio;
     const unsigned char *p;
@@ -501,24 +465,24 @@ test_verify_device(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "self-signed"));
 
     /* the PKI's device certificate is from the issuing CA too */
-    other = read_cert("device.crt");
+    other = unit_read_cert("device.crt");
     CU_ASSERT_EQUAL(site_ca_verify_device(ca, other, NULL, "amt-device.contoso.com", err,
                                           sizeof(err)),
                     0);
     X509_free(other);
     /* another CA's, expired, or not for TLS servers */
-    other = read_cert("bad-untrusted-root.crt");
+    other = unit_read_cert("bad-untrusted-root.crt");
     CU_ASSERT_EQUAL(site_ca_verify_device(ca, other, NULL, "provserver.contoso.com", err,
                                           sizeof(err)),
                     AMT_ERR_CA_VERIFY);
     X509_free(other);
-    other = read_cert("bad-expired.crt");
+    other = unit_read_cert("bad-expired.crt");
     CU_ASSERT_EQUAL(site_ca_verify_device(ca, other, NULL, "provserver.contoso.com", err,
                                           sizeof(err)),
                     AMT_ERR_CA_VERIFY);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "expired"));
     X509_free(other);
-    other = read_cert("bad-oid-no-server-auth.crt");
+    other = unit_read_cert("bad-oid-no-server-auth.crt");
     CU_ASSERT_EQUAL(site_ca_verify_device(ca, other, NULL, "provserver.contoso.com", err,
                                           sizeof(err)),
                     AMT_ERR_CA_VERIFY);

@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 int
 unit_run(const char *program, CU_SuiteInfo *suites)
 {
@@ -55,4 +58,44 @@ unit_read_file(const char *path, size_t *len)
     if (len != NULL)
         *len = (size_t)size;
     return buf;
+}
+
+void
+unit_certs_path(char *buf, size_t size, const char *file)
+{
+#ifdef AMT_CERTS_DIR
+    snprintf(buf, size, "%s/%s", AMT_CERTS_DIR, file);
+#else
+    snprintf(buf, size, "%s", file);
+#endif
+}
+
+X509 *
+unit_read_cert(const char *file)
+{
+    char path[512];
+    BIO *bio;
+    X509 *cert;
+
+    unit_certs_path(path, sizeof(path), file);
+    if ((bio = BIO_new_file(path, "r")) == NULL)
+        return NULL;
+    cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+    BIO_free(bio);
+    return cert;
+}
+
+EVP_PKEY *
+unit_read_key(const char *file)
+{
+    char path[512];
+    BIO *bio;
+    EVP_PKEY *key;
+
+    unit_certs_path(path, sizeof(path), file);
+    if ((bio = BIO_new_file(path, "r")) == NULL)
+        return NULL;
+    key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+    BIO_free(bio);
+    return key;
 }
