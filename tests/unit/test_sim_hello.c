@@ -348,7 +348,8 @@ static CU_TestInfo hello_tests[] = {
     {"OOB-1: stops when provisioned, restarts after unprovision",
      test_stops_when_provisioned_and_restarts_after_unprovision},
     {"MEBx flag and wrong roots", test_mebx_flag_and_wrong_roots},
-    {"NET-DNS: target order and hosts file", test_target_order_and_hosts_file},
+    {"NET-DNS, NET-DHCP (option 15 suffix): target order and hosts file",
+     test_target_order_and_hosts_file},
     CU_TEST_INFO_NULL,
 };
 
